@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Go ABI helpers for BPF programs probing Go functions.
+ *
+ * ABIInternal (Go >= 1.17 amd64, >= 1.18 arm64) passes integer arguments in
+ * RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11 on amd64 and R0-R15 on arm64 (Go
+ * src/cmd/compile/abi-internal.md). The current g is in R14 (amd64) / R28 (arm64)
+ * at function entry. Probes attach after the stack-check prologue, which only
+ * clobbers R12 (amd64), so these registers still hold the arguments there.
+ */
+#ifndef GRI_GO_BPF_H
+#define GRI_GO_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#if defined(__TARGET_ARCH_x86)
+static __always_inline __u64 go_arg(const struct pt_regs *ctx, int i)
+{
+	switch (i) {
+	case 0: return ctx->ax;
+	case 1: return ctx->bx;
+	case 2: return ctx->cx;
+	case 3: return ctx->di;
+	case 4: return ctx->si;
+	case 5: return ctx->r8;
+	case 6: return ctx->r9;
+	case 7: return ctx->r10;
+	case 8: return ctx->r11;
+	}
+	return 0;
+}
+
+static __always_inline __u64 go_g(const struct pt_regs *ctx)
+{
+	return ctx->r14;
+}
+#elif defined(__TARGET_ARCH_arm64)
+static __always_inline __u64 go_arg(const struct pt_regs *ctx, int i)
+{
+	return i >= 0 && i < 16 ? ctx->regs[i] : 0;
+}
+
+static __always_inline __u64 go_g(const struct pt_regs *ctx)
+{
+	return ctx->regs[28];
+}
+#else
+#error "gri traces Go on x86-64 and arm64 only"
+#endif
+
+/* True when the current task belongs to the traced process (tgid 0: any process). */
+static __always_inline bool is_target_tgid(__u32 tgid)
+{
+	return tgid == 0 || (bpf_get_current_pid_tgid() >> 32) == tgid;
+}
+
+#endif /* GRI_GO_BPF_H */

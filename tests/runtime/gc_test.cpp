@@ -1,0 +1,95 @@
+// The walking skeleton, end to end on every toolchain: BPF build, load, attach by symbol
+// after the stack-check prologue, and counting, checked against the runtime's own account.
+//
+// go-probes/gc calls runtime.GC() exactly kForced times, allocating in between (heap
+// cycles happen too), and prints the runtime's MemStats; GODEBUG=gctrace=1 prints one
+// "gc N @..." line per completed cycle.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+#include "exp/gc/counted_run.h"
+#include "go_probes.h"
+#include "probe/libbpf_log.h"
+
+namespace {
+
+using namespace gri::test;
+using namespace std::chrono_literals;
+
+constexpr uint64_t kForced = 20;
+
+// The oracle counts gctrace lines on its own, independent of the parser under test.
+uint64_t gctrace_lines(const std::string& text) {
+  std::regex line("^gc [0-9]+ @.*");
+  std::istringstream in(text);
+  uint64_t n = 0;
+  for (std::string l; std::getline(in, l);) n += std::regex_match(l, line);
+  return n;
+}
+
+class GcWalkingSkeleton : public ::testing::TestWithParam<ProbeBinary> {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "skipped: needs root (run tools/test with sudo)";
+    if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) {
+      GTEST_SKIP() << "skipped: the kernel has no BTF (/sys/kernel/btf/vmlinux)";
+    }
+    gri::probe::set_libbpf_verbose(false);
+  }
+};
+
+TEST_P(GcWalkingSkeleton, CountsEveryCycleGctraceReports) {
+  std::string exe = GetParam().path("gc");
+  ASSERT_TRUE(std::filesystem::exists(exe)) << exe << " missing: run tools/build";
+  TempDir dir;
+
+  // The same binary, untraced, running at the same time: its cycles must not be counted.
+  auto bystander = gri::probe::HeldChild::spawn({{exe, "-n", "200"}, {}, "/dev/null", "/dev/null"});
+  ASSERT_TRUE(bystander) << bystander.error().message;
+  ASSERT_TRUE(bystander->release());
+
+  gri::probe::ChildOptions cmd{{exe, "-n", std::to_string(kForced)},
+                               {"GODEBUG=gctrace=1"},
+                               dir.path() + "/stdout",
+                               dir.path() + "/stderr"};
+  auto run = gri::exp::gc::run_counted(cmd, 120s);
+  ASSERT_TRUE(run) << run.error().message;
+  ASSERT_TRUE(WIFEXITED(run->wait_status) && WEXITSTATUS(run->wait_status) == 0)
+      << gri::probe::describe_wait_status(run->wait_status);
+
+  std::string out = read_file(dir.path() + "/stdout");
+  uint64_t forced = 0, numgc = 0, numforced = 0;
+  ASSERT_EQ(std::sscanf(out.c_str(), "gc-probe: forced=%lu numgc=%lu numforcedgc=%lu", &forced,
+                        &numgc, &numforced),
+            3)
+      << out;
+  uint64_t lines = gctrace_lines(read_file(dir.path() + "/stderr"));
+
+  const auto& c = run->counts;
+  RecordProperty("gc_start", std::to_string(c.gc_start));
+  RecordProperty("cycles", std::to_string(c.cycles));
+  EXPECT_EQ(numforced, kForced) << "the workload itself must force exactly N cycles";
+  EXPECT_EQ(numgc, lines) << "gctrace and MemStats.NumGC disagree";
+  EXPECT_GT(lines, kForced) << "allocation should trigger heap cycles between forced ones";
+
+  EXPECT_GE(c.gc_start, kForced);
+  EXPECT_EQ(c.gc_start_forced, kForced) << "gcStart with gcTriggerCycle, once per runtime.GC()";
+  EXPECT_EQ(c.cycles, lines) << "completed cycles seen by gri vs gctrace lines";
+  std::printf("[ counts   ] %s%s: gcStart %lu (forced %lu), cycles %lu, gctrace %lu\n",
+              GetParam().label.c_str(), GetParam().variant.c_str(), c.gc_start,
+              c.gc_start_forced, c.cycles, lines);
+}
+
+// Stripped binaries need function bounds from .gopclntab: the inspector's work (issue 3).
+INSTANTIATE_TEST_SUITE_P(Toolchains, GcWalkingSkeleton,
+                         ::testing::ValuesIn(probe_binaries({"", "-pie"})),
+                         [](const auto& info) {
+                           return param_name(info.param.label + info.param.variant);
+                         });
+
+}  // namespace

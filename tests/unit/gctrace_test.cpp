@@ -1,0 +1,32 @@
+#include "exp/gc/gctrace.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using gri::exp::gc::parse_gctrace;
+
+TEST(Gctrace, ParsesCyclesOfGo119AndGo126) {
+  // Lines as go1.19 and go1.26 print them (go-probes/gc, GODEBUG=gctrace=1).
+  const char* text =
+      "gc 1 @0.000s 11%: 0.10+0.27+0.009 ms clock, 0.21+0.075/0.075/0+0.019 ms cpu, 3->4->4 MB, "
+      "4 MB goal, 0 MB stacks, 0 MB globals, 2 P\n"
+      "gc-probe: forced=20 numgc=58 numforcedgc=20\n"
+      "gc 2 @0.003s 9%: 0.024+0.22+0.002 ms clock, 0.048+0.055/0.057/0.019+0.004 ms cpu, "
+      "6->6->4 MB, 10 MB goal, 2 P (forced)\n"
+      "scvg: 0 MB released\n"
+      "gc 17 @1.5s 1%: 0.01+0.2+0.003 ms clock, 0+0/0/0+0 ms cpu, 1->1->0 MB, 4 MB goal, 2 P";
+  auto cycles = parse_gctrace(text);
+  ASSERT_EQ(cycles.size(), 3u);
+  EXPECT_EQ(cycles[0].n, 1u);
+  EXPECT_FALSE(cycles[0].forced);
+  EXPECT_EQ(cycles[1].n, 2u);
+  EXPECT_TRUE(cycles[1].forced);
+  EXPECT_EQ(cycles[2].n, 17u);
+}
+
+TEST(Gctrace, IgnoresLinesThatOnlyLookAlike) {
+  EXPECT_TRUE(parse_gctrace("gc x @0.1s\ngc 3 without time\ngc-probe: x\n gc 1 @0s\n").empty());
+}
+
+}  // namespace

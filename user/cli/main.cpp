@@ -1,0 +1,111 @@
+// gri: the command line. Parses, dispatches, and turns errors into exit codes:
+// 0 success, 1 runtime failure, 2 bad usage; every error is one line on stderr.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "doctor/doctor.h"
+#include "lab/lab.h"
+#include "probe/libbpf_log.h"
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int fail(const std::string& message) {
+  fmt::print(stderr, "gri: {}\n", message);
+  return kExitFailure;
+}
+
+int doctor_command(bool json) {
+  auto sys = gri::doctor::real_system();
+  if (!gri::doctor::privileged(*sys)) {
+    return fail("doctor needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
+  }
+  auto checks = gri::doctor::run_checks(*sys);
+  if (json) {
+    fmt::print("{}\n", gri::doctor::to_json(checks).dump(2));
+  } else {
+    fmt::print("{}", gri::doctor::render_text(checks));
+  }
+  return gri::doctor::can_trace(checks) ? 0 : kExitFailure;
+}
+
+int lab_command(const gri::lab::LabOptions& options) {
+  if (geteuid() != 0) return fail("lab attaches BPF probes and needs root: run it with sudo");
+  auto ok = gri::lab::run_lab(options);
+  if (!ok) return fail(ok.error().message);
+  return *ok ? 0 : kExitFailure;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gri: Go Runtime Insider, an eBPF tracer that verifies what the Go runtime does"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "gri 0.1.0");
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "show libbpf's log on stderr");
+  app.footer(
+      "EXAMPLES:\n"
+      "  sudo gri doctor              can this machine trace Go?\n"
+      "  sudo gri lab all             run every experiment on the bundled workloads\n"
+      "\n"
+      "Run 'gri COMMAND --help' for a command's options.");
+
+  bool doctor_json = false;
+  CLI::App* doctor = app.add_subcommand("doctor", "check that this machine can trace Go with gri");
+  doctor->add_flag("--json", doctor_json, "print the checks as JSON");
+  doctor->footer(
+      "One line per check: pass, warn or fail, what was found, and the fix.\n"
+      "Exit status: 0 when gri can trace here, 1 when it cannot.\n"
+      "\n"
+      "EXAMPLES:\n"
+      "  sudo gri doctor\n"
+      "  sudo gri doctor --json | jq '.checks[] | select(.status != \"pass\")'");
+
+  gri::lab::LabOptions lab_options;
+  std::string go_versions;
+  CLI::App* lab = app.add_subcommand("lab", "run experiments on the bundled Go workloads");
+  lab->add_option("experiments", lab_options.experiments,
+                  "EXP-01 ... EXP-08, command names (gc, sched, ...), or all (default)");
+  lab->add_option("--go", go_versions, "comma-separated Go versions, e.g. 1.19,1.26 (default: all built)");
+  lab->add_option("--out", lab_options.out_dir, "keep the workloads' logs in this folder");
+  lab->add_option("--probes", lab_options.probes_dir,
+                  "folder of built workloads (default: go-probes beside the gri binary)");
+  lab->footer(
+      "EXAMPLES:\n"
+      "  sudo gri lab all\n"
+      "  sudo gri lab EXP-05 --go 1.19,1.27 --out /tmp/lab");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    fmt::print(stderr, "gri: {}; see gri --help\n", what.empty() ? e.get_name() : what);
+    return kExitUsage;
+  }
+  gri::probe::set_libbpf_verbose(verbose);
+
+  if (*doctor) return doctor_command(doctor_json);
+  if (*lab) {
+    if (!go_versions.empty()) {
+      std::stringstream ss(go_versions);
+      std::string v;
+      while (std::getline(ss, v, ',')) {
+        if (!v.empty()) lab_options.go_versions.push_back(v);
+      }
+    }
+    return lab_command(lab_options);
+  }
+  return kExitUsage;
+}

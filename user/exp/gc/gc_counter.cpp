@@ -1,0 +1,65 @@
+#include "exp/gc/gc_counter.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "gc.h"
+#include "gc.skel.h"
+#include "goelf/elf_file.h"
+#include "probe/go_uprobe.h"
+#include "probe/owned.h"
+
+namespace gri::exp::gc {
+
+struct GcCounter::State {
+  probe::Owned<gc_bpf, gc_bpf__destroy> skel;
+  std::vector<probe::Link> links;
+};
+
+GcCounter::GcCounter(std::unique_ptr<State> state) : state_(std::move(state)) {}
+GcCounter::~GcCounter() = default;
+
+Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid_t pid) {
+  auto elf = goelf::ElfFile::open(exe);
+  if (!elf) return elf.error();
+
+  auto state = std::make_unique<State>();
+  state->skel.reset(gc_bpf__open());
+  if (!state->skel) return make_error("cannot open the gc BPF object: {}", strerror(errno));
+  state->skel->rodata->cfg.tgid = static_cast<__u32>(pid > 0 ? pid : 0);
+  state->skel->rodata->cfg.pad = 0;
+  if (int err = gc_bpf__load(state->skel.get()); err != 0) {
+    return make_error("cannot load the gc BPF programs: {} (run gri doctor)", strerror(-err));
+  }
+
+  const std::array<probe::GoEntryProbe, 2> table = {{
+      {state->skel->progs.gc_start, "runtime.gcStart"},
+      {state->skel->progs.gc_mark_termination, "runtime.gcMarkTermination"},
+  }};
+  auto links = probe::attach_go_entries(*elf, table, pid);
+  if (!links) return links.error();
+  state->links = std::move(*links);
+  return std::unique_ptr<GcCounter>(new GcCounter(std::move(state)));
+}
+
+Result<GcCounts> GcCounter::read() const {
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return make_error("cannot count possible CPUs: {}", strerror(-ncpu));
+  int fd = bpf_map__fd(state_->skel->maps.counters);
+  std::array<uint64_t, GC_CTR_NR> sums{};
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
+  for (uint32_t key = 0; key < GC_CTR_NR; key++) {
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
+      return make_error("cannot read gc counter {}: {}", key, strerror(errno));
+    }
+    for (uint64_t v : per_cpu) sums[key] += v;
+  }
+  return GcCounts{sums[GC_CTR_START], sums[GC_CTR_START_FORCED], sums[GC_CTR_MARK_TERM]};
+}
+
+}  // namespace gri::exp::gc

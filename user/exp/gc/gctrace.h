@@ -1,0 +1,21 @@
+// The runtime's own account of GC cycles: lines that GODEBUG=gctrace=1 prints, one per
+// completed cycle, e.g. (Go 1.26):
+//   gc 3 @0.002s 11%: 0.12+0.28+0.12 ms clock, ..., 6->6->4 MB, 10 MB goal, ..., 2 P (forced)
+// Format: src/runtime/mgc.go, gcMarkTermination, Go 1.19-1.27.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace gri::exp::gc {
+
+struct GctraceCycle {
+  uint64_t n = 0;       // the runtime's cycle number
+  bool forced = false;  // "(forced)": unreliable on Go 1.19, see go-probes/gc
+};
+
+// Every "gc N @..." line of text, in order; other lines are ignored.
+std::vector<GctraceCycle> parse_gctrace(std::string_view text);
+
+}  // namespace gri::exp::gc

@@ -1,0 +1,42 @@
+#include "exp/registry.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "exp/gc/lab.h"
+
+namespace gri::exp {
+
+namespace {
+
+constexpr std::array<Experiment, 8> kExperiments = {{
+    {"EXP-01", "sched", "load balance across Ps; CPU-saturated or lock-contended?", 5, nullptr, ""},
+    {"EXP-02", "preempt", "are tight loops cut by async preemption, and how fast?", 5, nullptr, ""},
+    {"EXP-03", "steal", "who steals work from whom?", 5, nullptr, ""},
+    {"EXP-04", "alloc", "tiny, small and large allocations; does escape analysis agree?", 7, nullptr, ""},
+    {"EXP-05", "gc", "every GC cycle; does GOMEMLIMIT prevent the OOM GOGC alone does not?", 6,
+     gc::lab_cycle_count, "cycle counting against gctrace (the walking skeleton)"},
+    {"EXP-06", "wb", "when is the write barrier on, and what does it buffer and shade?", 6, nullptr,
+     ""},
+    {"EXP-07", "maps", "swiss map vs bucket map on the same workload", 0, nullptr, ""},
+    {"EXP-08", "timers", "per-P timer heaps, where timers run, lock contention", 0, nullptr, ""},
+}};
+
+bool iequal(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+}
+
+}  // namespace
+
+std::span<const Experiment> experiments() { return kExperiments; }
+
+const Experiment* find_experiment(std::string_view name) {
+  for (const Experiment& e : kExperiments) {
+    if (iequal(e.id, name) || e.command == name) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace gri::exp

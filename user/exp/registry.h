@@ -1,0 +1,36 @@
+// The experiments, in one list: adding one means adding its row here.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gri::exp {
+
+// What a lab entry gets: where the workloads are, for which toolchains, where logs go.
+struct LabContext {
+  std::string probes_dir;               // build/go-probes
+  std::vector<std::string> go_versions;  // "go1.19", "go1.26", ...
+  std::string log_dir;
+};
+
+// Runs the experiment on its workload for every toolchain, prints its report; false when a
+// verdict came out wrong or a run failed.
+using LabFn = bool (*)(const LabContext&);
+
+struct Experiment {
+  std::string_view id;       // "EXP-05"
+  std::string_view command;  // "gc": gri gc, bpf/gc.bpf.c, user/exp/gc, go-probes/gc
+  std::string_view question;
+  int issue;                 // where it is being built (0: not filed yet)
+  LabFn lab;                 // nullptr until its lab entry exists
+  std::string_view built;    // what of it exists so far, when it is not complete
+};
+
+std::span<const Experiment> experiments();
+
+// By id ("EXP-05", case-insensitive) or command ("gc"); nullptr when unknown.
+const Experiment* find_experiment(std::string_view name);
+
+}  // namespace gri::exp

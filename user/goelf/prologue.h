@@ -1,0 +1,28 @@
+// Where an entry probe on a Go function goes: after the stack-check prologue.
+//
+// A Go function's prologue compares SP with g.stackguard0 and, when the stack must grow,
+// calls morestack, which copies the stack and jumps back to the function's first
+// instruction. A probe there fires twice for such a call (measured: 1000 goroutines each
+// calling a function with a 64 KB frame once gave 2000 hits at the entry and 1000 after
+// the check, go1.26). The first instruction after the check's conditional jump runs
+// exactly once per call.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "common/result.h"
+#include "goelf/elf_file.h"
+
+namespace gri::goelf {
+
+struct Prologue {
+  uint64_t entry_offset = 0;  // bytes from the function's start to the probe point
+  bool stack_check = false;   // false: a nosplit function, probed at its first byte
+};
+
+// code: the first bytes of the function (64 are enough for every shape seen in
+// Go 1.19-1.27), addr: its virtual address.
+Result<Prologue> find_prologue(Arch arch, std::span<const uint8_t> code, uint64_t addr);
+
+}  // namespace gri::goelf

@@ -1,0 +1,40 @@
+// Entry probes on Go functions: resolved by name in the target binary, placed after the
+// stack-check prologue, attached through libbpf as plain uprobes (never uretprobes: Go
+// moves stacks and a fake return address crashes it).
+#pragma once
+
+#include <sys/types.h>
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "goelf/elf_file.h"
+#include "probe/owned.h"
+
+struct bpf_program;
+
+namespace gri::probe {
+
+// One row of an experiment's attach table.
+struct GoEntryProbe {
+  bpf_program* program;
+  std::string_view function;  // e.g. "runtime.gcStart"
+};
+
+// Where an entry probe on `function` goes in `elf`: its file offset after the prologue.
+struct ProbePoint {
+  uint64_t addr = 0;         // function start (virtual address)
+  uint64_t entry_offset = 0;  // bytes past the start where the probe goes
+  uint64_t file_offset = 0;   // what the uprobe is attached at
+};
+
+Result<ProbePoint> resolve_entry(const goelf::ElfFile& elf, std::string_view function);
+
+// Attaches every row; pid -1 traces every process running the binary. Any failure
+// detaches what was attached and names program, function, binary, offset and errno.
+Result<std::vector<Link>> attach_go_entries(const goelf::ElfFile& elf,
+                                            std::span<const GoEntryProbe> probes, pid_t pid);
+
+}  // namespace gri::probe
