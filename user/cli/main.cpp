@@ -2,7 +2,9 @@
 // 0 success, 1 runtime failure, 2 bad usage; every error is one line on stderr.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,11 @@ int fail(const std::string& message) {
   return kExitFailure;
 }
 
+int fail(const gri::Error& error) {
+  fmt::print(stderr, "gri: {}\n", error.message);
+  return error.usage ? kExitUsage : kExitFailure;
+}
+
 int doctor_command(bool json) {
   auto sys = gri::doctor::real_system();
   if (!gri::doctor::privileged(*sys)) {
@@ -41,7 +48,7 @@ int doctor_command(bool json) {
 int lab_command(const gri::lab::LabOptions& options) {
   if (geteuid() != 0) return fail("lab attaches BPF probes and needs root: run it with sudo");
   auto ok = gri::lab::run_lab(options);
-  if (!ok) return fail(ok.error().message);
+  if (!ok) return fail(ok.error());
   return *ok ? 0 : kExitFailure;
 }
 
@@ -58,7 +65,7 @@ int main(int argc, char** argv) {
       "  sudo gri doctor              can this machine trace Go?\n"
       "  sudo gri lab all             run every experiment on the bundled workloads\n"
       "\n"
-      "Run 'gri COMMAND --help' for a command's options.");
+      "Run 'gri COMMAND --help' for a command's options.\n");
 
   bool doctor_json = false;
   CLI::App* doctor = app.add_subcommand("doctor", "check that this machine can trace Go with gri");
@@ -69,7 +76,7 @@ int main(int argc, char** argv) {
       "\n"
       "EXAMPLES:\n"
       "  sudo gri doctor\n"
-      "  sudo gri doctor --json | jq '.checks[] | select(.status != \"pass\")'");
+      "  sudo gri doctor --json | jq '.checks[] | select(.status != \"pass\")'\n");
 
   gri::lab::LabOptions lab_options;
   std::string go_versions;
@@ -83,7 +90,7 @@ int main(int argc, char** argv) {
   lab->footer(
       "EXAMPLES:\n"
       "  sudo gri lab all\n"
-      "  sudo gri lab EXP-05 --go 1.19,1.27 --out /tmp/lab");
+      "  sudo gri lab EXP-05 --go 1.19,1.27 --out /tmp/lab\n");
 
   try {
     app.parse(argc, argv);
@@ -91,6 +98,16 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
+    // "gri bogus": CLI11 only says a subcommand is required; name the unknown word.
+    if (argc > 1 && argv[1][0] != '-') {
+      std::vector<std::string> names;
+      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        names.push_back(sub->get_name());
+      }
+      if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+        what = fmt::format("unknown command '{}' (commands: {})", argv[1], fmt::join(names, ", "));
+      }
+    }
     fmt::print(stderr, "gri: {}; see gri --help\n", what.empty() ? e.get_name() : what);
     return kExitUsage;
   }

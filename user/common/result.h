@@ -12,11 +12,18 @@ namespace gri {
 
 struct Error {
   std::string message;
+  // Bad input from the user (exit status 2) rather than a failure at run time (1).
+  bool usage = false;
 };
 
 template <typename... Args>
 Error make_error(fmt::format_string<Args...> format, Args&&... args) {
   return Error{fmt::format(format, std::forward<Args>(args)...)};
+}
+
+template <typename... Args>
+Error make_usage_error(fmt::format_string<Args...> format, Args&&... args) {
+  return Error{fmt::format(format, std::forward<Args>(args)...), true};
 }
 
 template <typename T>

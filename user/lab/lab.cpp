@@ -45,7 +45,8 @@ Result<std::vector<std::string>> toolchains(const LabOptions& o, const std::stri
   for (std::string v : o.go_versions) {
     if (!v.starts_with("go")) v = "go" + v;
     if (std::find(all.begin(), all.end(), v) == all.end()) {
-      return make_error("no workloads built with {} in {} (built: {})", v, dir, fmt::join(all, ", "));
+      return make_usage_error("no workloads built with {} in {} (built: {})", v, dir,
+                              fmt::join(all, ", "));
     }
     picked.push_back(v);
   }
@@ -63,7 +64,10 @@ Result<bool> run_lab(const LabOptions& o) {
   } else {
     for (const std::string& name : o.experiments) {
       const exp::Experiment* e = exp::find_experiment(name);
-      if (!e) return make_error("unknown experiment '{}': use EXP-01..EXP-08, a command, or all", name);
+      if (!e) {
+        return make_usage_error("unknown experiment '{}': use EXP-01..EXP-08, a command, or all",
+                                name);
+      }
       selected.push_back(e);
     }
   }
