@@ -17,36 +17,39 @@ using gri::goelf::Arch;
 using gri::goelf::find_prologue;
 using namespace gri::test;
 
-TEST(Prologue, SmallFrame) {
-  // CMPQ SP, 0x10(R14); JBE rel32; ADDQ $-0x80, SP  (go1.19 runtime.gcStart)
-  std::vector<uint8_t> code = {0x49, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0x32, 0x05, 0x00, 0x00,
-                               0x48, 0x83, 0xc4, 0x80};
-  auto p = find_prologue(Arch::kX86_64, code, 0x417520);
+struct Shape {
+  const char* name;
+  std::vector<uint8_t> code;
+  uint64_t entry_offset;
+};
+
+class PrologueShapeTest : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(PrologueShapeTest, EntryIsAfterTheJbe) {
+  auto p = find_prologue(Arch::kX86_64, GetParam().code, 0x426e00);
   ASSERT_TRUE(p) << p.error().message;
   EXPECT_TRUE(p->stack_check);
-  EXPECT_EQ(p->entry_offset, 10u);
+  EXPECT_EQ(p->entry_offset, GetParam().entry_offset);
 }
 
-TEST(Prologue, MediumFrame) {
-  // LEAQ -0x90(SP), R12; CMPQ R12, 0x10(R14); JBE rel32; PUSHQ BP  (go1.26 runtime.gcStart)
-  std::vector<uint8_t> code = {0x4c, 0x8d, 0xa4, 0x24, 0x70, 0xff, 0xff, 0xff, 0x4d, 0x3b,
-                               0x66, 0x10, 0x0f, 0x86, 0x89, 0x07, 0x00, 0x00, 0x55};
-  auto p = find_prologue(Arch::kX86_64, code, 0x426e00);
-  ASSERT_TRUE(p) << p.error().message;
-  EXPECT_TRUE(p->stack_check);
-  EXPECT_EQ(p->entry_offset, 18u);
-}
-
-TEST(Prologue, HugeFrame) {
-  // MOVQ SP, R12; SUBQ $0x10000, R12; JB rel32; CMPQ R12, 0x10(R14); JBE rel32; PUSHQ BP
-  std::vector<uint8_t> code = {0x49, 0x89, 0xe4, 0x49, 0x81, 0xec, 0x00, 0x00, 0x01, 0x00,
-                               0x0f, 0x82, 0x20, 0x00, 0x00, 0x00, 0x4d, 0x3b, 0x66, 0x10,
-                               0x0f, 0x86, 0x10, 0x00, 0x00, 0x00, 0x55};
-  auto p = find_prologue(Arch::kX86_64, code, 0x500000);
-  ASSERT_TRUE(p) << p.error().message;
-  EXPECT_TRUE(p->stack_check);
-  EXPECT_EQ(p->entry_offset, 26u);
-}
+INSTANTIATE_TEST_SUITE_P(
+    Amd64, PrologueShapeTest,
+    ::testing::Values(
+        // CMPQ SP, 0x10(R14); JBE rel32; ADDQ $-0x80, SP  (go1.19 runtime.gcStart)
+        Shape{"SmallFrame",
+              {0x49, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0x32, 0x05, 0x00, 0x00, 0x48, 0x83, 0xc4, 0x80},
+              10},
+        // LEAQ -0x90(SP), R12; CMPQ R12, 0x10(R14); JBE rel32; PUSHQ BP  (go1.26 runtime.gcStart)
+        Shape{"MediumFrame",
+              {0x4c, 0x8d, 0xa4, 0x24, 0x70, 0xff, 0xff, 0xff, 0x4d, 0x3b, 0x66, 0x10, 0x0f, 0x86,
+               0x89, 0x07, 0x00, 0x00, 0x55},
+              18},
+        // MOVQ SP, R12; SUBQ $0x10000, R12; JB rel32; CMPQ R12, 0x10(R14); JBE rel32; PUSHQ BP
+        Shape{"HugeFrame",
+              {0x49, 0x89, 0xe4, 0x49, 0x81, 0xec, 0x00, 0x00, 0x01, 0x00, 0x0f, 0x82, 0x20, 0x00,
+               0x00, 0x00, 0x4d, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0x10, 0x00, 0x00, 0x00, 0x55},
+              26}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Prologue, NosplitFunctionIsProbedAtItsStart) {
   // MOVQ 0x8(SP), AX; RET
