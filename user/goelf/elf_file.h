@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,6 +27,15 @@ struct Segment {
   uint32_t flags = 0;  // PF_R | PF_W | PF_X
 };
 
+struct Section {
+  std::string name;
+  uint32_t type = 0;   // SHT_*
+  uint64_t flags = 0;  // SHF_*
+  uint64_t addr = 0;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
 struct Symbol {
   std::string name;
   uint64_t addr = 0;
@@ -35,6 +45,8 @@ struct Symbol {
 class ElfFile {
  public:
   static Result<ElfFile> open(const std::string& path);
+  // The same from bytes in memory (fuzzing, tests); `name` stands for the path in messages.
+  static Result<ElfFile> from_memory(std::vector<uint8_t> image, const std::string& name);
 
   ElfFile(ElfFile&&) noexcept;
   ElfFile& operator=(ElfFile&&) noexcept;
@@ -46,10 +58,21 @@ class ElfFile {
   bool is_pie() const { return pie_; }
   bool has_symtab() const { return has_symtab_; }
   const std::vector<Segment>& load_segments() const { return loads_; }
+  const std::vector<Section>& sections() const { return sections_; }
+  const Section* find_section(std::string_view name) const;
+  // The section's bytes in the file (empty for SHT_NOBITS); fails when the file is cut short.
+  Result<std::span<const uint8_t>> section_data(const Section& section) const;
+  // The whole file image.
+  std::span<const uint8_t> image() const;
+
   size_t function_count() const { return functions_.size(); }
+  // Every STT_FUNC symbol of .symtab, by name.
+  const std::unordered_map<std::string, Symbol>& functions() const { return functions_; }
 
   // A function (STT_FUNC) of .symtab by its exact name, or nullptr.
   const Symbol* find_function(std::string_view name) const;
+  // A data symbol (STT_OBJECT) of .symtab by its exact name, e.g. runtime.buildVersion.
+  const Symbol* find_object(std::string_view name) const;
 
   // The file offset of vaddr, through the executable PT_LOAD segment holding it.
   Result<uint64_t> file_offset(uint64_t vaddr) const;
@@ -68,7 +91,9 @@ class ElfFile {
   bool pie_ = false;
   bool has_symtab_ = false;
   std::vector<Segment> loads_;
+  std::vector<Section> sections_;
   std::unordered_map<std::string, Symbol> functions_;
+  std::unordered_map<std::string, Symbol> objects_;
 };
 
 }  // namespace gri::goelf
