@@ -1,0 +1,258 @@
+// goelf::resolve_layout on the real workloads of every toolchain: DWARF for plain and PIE
+// binaries, the checked-in table (tools/gen-offsets) for stripped ones, field by field the
+// same; the fields genuinely absent in each version, by name; no guess for unknown versions.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "go_probes.h"
+#include "goelf/elf_file.h"
+#include "goelf/runtime_layout.h"
+
+namespace {
+
+using gri::goelf::ElfFile;
+using gri::goelf::ResolvedField;
+using gri::goelf::resolve_layout;
+using gri::goelf::RuntimeLayout;
+using namespace gri::test;
+
+// `go version BINARY`: "path: go1.26.8".
+std::string go_version_of(const std::string& binary) {
+  std::string out = run_command(go_command() + " version " + binary);
+  std::smatch m;
+  std::regex re(R"(: (go1\.[0-9.]+))");
+  return std::regex_search(out, m, re) ? std::string(m[1]) : "";
+}
+
+RuntimeLayout layout_of(const std::string& binary, const std::string& version) {
+  auto elf = ElfFile::open(binary);
+  EXPECT_TRUE(elf) << elf.error().message;
+  if (!elf) return {};
+  return resolve_layout(*elf, version);
+}
+
+std::set<std::string> missing_keys(const RuntimeLayout& layout) {
+  std::set<std::string> out;
+  for (const ResolvedField& f : layout.fields) {
+    if (!f.offset) out.insert(f.key);
+  }
+  return out;
+}
+
+// The catalog fields that are genuinely not stored, per toolchain (checked in the DWARF of
+// go1.19.8, go1.26.8 and go1.27.3 and in each one's runtime sources).
+std::set<std::string> expected_missing(const std::string& label) {
+  // Computed by methods in runtime/mgcpacer.go in every version 1.19-1.27.
+  std::set<std::string> out = {"gcControllerState.heapGoal", "gcControllerState.trigger"};
+  if (label == "go1.19") {
+    // Not in go1.19's runtime/runtime2.go; all in go1.26's.
+    out.insert({"g.parentGoid", "p.gcStopTime", "schedt.needspinning",
+                "schedt.totalMutexWaitTime"});
+  } else {
+    // p.numTimers went with the 1.23 timers rewrite (runtime/time.go), work.pauseStart in
+    // 1.22 (offsets-amd64.md).
+    out.insert({"p.numTimers", "workType.pauseStart"});
+  }
+  return out;
+}
+
+class LayoutTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::string binary(const std::string& variant = "") const {
+    return probe_path(GetParam(), "gc", variant);
+  }
+};
+
+TEST_P(LayoutTest, CatalogIsWellFormed) {
+  std::set<std::string_view> keys;
+  for (const auto& spec : gri::goelf::field_catalog()) {
+    EXPECT_TRUE(keys.insert(spec.key).second) << "duplicate key " << spec.key;
+    EXPECT_EQ(spec.type.substr(0, 8), "runtime.") << spec.key;
+  }
+  EXPECT_GE(keys.size(), 100u);
+  EXPECT_EQ(gri::goelf::global_catalog().size(), 10u);
+}
+
+TEST_P(LayoutTest, DwarfLayoutHasEveryFieldButTheGenuinelyAbsentOnes) {
+  std::string version = go_version_of(binary());
+  ASSERT_EQ(version.rfind(GetParam(), 0), 0u) << version;
+  RuntimeLayout layout = layout_of(binary(), version);
+  ASSERT_EQ(layout.fields.size(), gri::goelf::field_catalog().size());
+  EXPECT_EQ(missing_keys(layout), expected_missing(GetParam()));
+  for (const ResolvedField& f : layout.fields) {
+    if (f.offset) {
+      EXPECT_EQ(f.source, "dwarf") << f.key;
+      EXPECT_FALSE(f.member.empty()) << f.key;
+      EXPECT_TRUE(f.reason.empty()) << f.key;
+    } else if (f.key.starts_with("gcControllerState.")) {
+      EXPECT_EQ(f.reason.rfind("computed, not stored", 0), 0u) << f.key << ": " << f.reason;
+    } else {
+      EXPECT_EQ(f.reason.rfind("no member ", 0), 0u) << f.reason;
+      EXPECT_NE(f.reason.find(" of " + version), std::string::npos) << f.reason;
+    }
+  }
+  // The names that moved between versions resolve through the right path.
+  auto member = [&](std::string_view key) {
+    for (const ResolvedField& f : layout.fields) {
+      if (f.key == key) return f.member;
+    }
+    return std::string("?");
+  };
+  bool old = GetParam() == "go1.19";
+  EXPECT_EQ(member("schedt.runqsize"), old ? "runqsize" : "runq.size");
+  EXPECT_EQ(member("p.timers.heap"), old ? "timers.array" : "timers.heap.array");
+  EXPECT_EQ(member("p.timers.lock"), old ? "timersLock" : "timers.mu");
+  EXPECT_EQ(member("mheap.heapArenas"), old ? "allArenas" : "heapArenas");
+  if (old) {
+    for (const ResolvedField& f : layout.fields) {
+      if (f.key == "g.parentGoid") {
+        EXPECT_EQ(f.reason, "no member parentGoid in runtime.g of " + version);
+      }
+    }
+  }
+}
+
+TEST_P(LayoutTest, StrippedTableEqualsDwarfOfTheUnstrippedTwin) {
+  std::string version = go_version_of(binary());
+  RuntimeLayout dwarf = layout_of(binary(), version);
+  RuntimeLayout table = layout_of(binary("-stripped"), version);
+  ASSERT_EQ(dwarf.fields.size(), table.fields.size());
+  std::string minor = std::regex_replace(version, std::regex(R"(^go(1\.[0-9]+).*$)"), "$1");
+  for (size_t i = 0; i < dwarf.fields.size(); ++i) {
+    const ResolvedField& d = dwarf.fields[i];
+    const ResolvedField& t = table.fields[i];
+    ASSERT_EQ(d.key, t.key);
+    EXPECT_EQ(d.type, t.type) << d.key;
+    EXPECT_EQ(d.offset, t.offset) << d.key;
+    EXPECT_EQ(d.member, t.member) << d.key;
+    if (t.offset) {
+      EXPECT_EQ(t.source, "table go" + minor + " (generated from " + version + ")") << t.key;
+    } else {
+      EXPECT_FALSE(t.reason.empty()) << t.key;
+    }
+  }
+  // A stripped binary has neither .symtab nor DWARF: no global address.
+  ASSERT_EQ(table.globals.size(), gri::goelf::global_catalog().size());
+  for (const auto& g : table.globals) {
+    EXPECT_FALSE(g.address) << g.name;
+    EXPECT_EQ(g.reason, "stripped: global addresses need .symtab or DWARF") << g.name;
+  }
+}
+
+TEST_P(LayoutTest, PieLayoutEqualsPlainLayout) {
+  std::string version = go_version_of(binary());
+  RuntimeLayout plain = layout_of(binary(), version);
+  RuntimeLayout pie = layout_of(binary("-pie"), version);
+  ASSERT_EQ(plain.fields.size(), pie.fields.size());
+  for (size_t i = 0; i < plain.fields.size(); ++i) {
+    EXPECT_EQ(plain.fields[i].offset, pie.fields[i].offset) << plain.fields[i].key;
+  }
+}
+
+// Globals come from .symtab where there is one, else from DWARF (objcopy --strip-all
+// --keep-section='.debug_*' leaves DWARF without .symtab); both equal go tool nm.
+TEST_P(LayoutTest, GlobalsMatchGoToolNm) {
+  TempDir dir;
+  std::string no_symtab = dir.path() + "/gc-nosymtab";
+  run_command("objcopy --strip-all --keep-section='.debug_*' " + binary() + " " + no_symtab);
+  for (std::string variant : {"", "-pie", "nosymtab"}) {
+    std::string path = variant == "nosymtab" ? no_symtab : binary(variant);
+    RuntimeLayout layout = layout_of(path, go_version_of(binary()));
+    std::string twin = binary(variant == "-pie" ? "-pie" : "");  // what nm can read
+    std::string nm = run_command(go_command() + " tool nm " + twin);
+    ASSERT_EQ(layout.globals.size(), gri::goelf::global_catalog().size());
+    for (const auto& g : layout.globals) {
+      ASSERT_TRUE(g.address) << g.name << ": " << g.reason;
+      EXPECT_EQ(g.source, variant == "nosymtab" ? "dwarf" : "symtab") << g.name;
+      std::smatch m;
+      std::string quoted = std::regex_replace(g.name, std::regex("\\."), "\\.");
+      std::regex re("\\n *([0-9a-f]+) [DdBb] " + quoted + "\\n");
+      ASSERT_TRUE(std::regex_search(nm, m, re)) << g.name;
+      EXPECT_EQ(*g.address, std::stoull(m[1], nullptr, 16)) << g.name << variant;
+    }
+  }
+}
+
+// Without DWARF but with .symtab (objcopy --strip-debug, like -ldflags=-w): offsets from the
+// table, globals from .symtab.
+TEST_P(LayoutTest, NoDwarfButSymtabTakesGlobalsFromSymtab) {
+  TempDir dir;
+  std::string path = dir.path() + "/gc-nodwarf";
+  run_command("objcopy --strip-debug " + binary() + " " + path);
+  std::string version = go_version_of(binary());
+  RuntimeLayout layout = layout_of(path, version);
+  RuntimeLayout dwarf = layout_of(binary(), version);
+  for (size_t i = 0; i < layout.fields.size(); ++i) {
+    EXPECT_EQ(layout.fields[i].offset, dwarf.fields[i].offset) << layout.fields[i].key;
+    if (layout.fields[i].offset) {
+      EXPECT_EQ(layout.fields[i].source.rfind("table go", 0), 0u);
+    }
+  }
+  for (size_t i = 0; i < layout.globals.size(); ++i) {
+    EXPECT_EQ(layout.globals[i].source, "symtab") << layout.globals[i].name;
+    ASSERT_TRUE(layout.globals[i].address) << layout.globals[i].name;
+    EXPECT_EQ(layout.globals[i].address, dwarf.globals[i].address) << layout.globals[i].name;
+  }
+}
+
+TEST_P(LayoutTest, UnknownVersionOnStrippedBinaryIsNotGuessed) {
+  RuntimeLayout layout = layout_of(binary("-stripped"), "go1.99.0");
+  ASSERT_EQ(layout.fields.size(), gri::goelf::field_catalog().size());
+  for (const ResolvedField& f : layout.fields) {
+    EXPECT_FALSE(f.offset) << f.key;
+    EXPECT_TRUE(f.member.empty()) << f.key;
+    EXPECT_EQ(f.reason.rfind("no offsets table for go1.99: ", 0), 0u) << f.reason;
+  }
+  EXPECT_FALSE(layout.offset("g.goid"));
+  RuntimeLayout unknown = layout_of(binary("-stripped"), "");  // no build info
+  EXPECT_FALSE(unknown.offset("g.goid"));
+  EXPECT_EQ(unknown.fields.front().reason.rfind("no offsets table for Go version \"\": ", 0), 0u)
+      << unknown.fields.front().reason;
+}
+
+// A binary with DWARF ignores the table: a wrong version string changes nothing but the
+// reasons.
+TEST_P(LayoutTest, DwarfWinsOverVersion) {
+  RuntimeLayout layout = layout_of(binary(), "go1.99.0");
+  EXPECT_TRUE(layout.offset("g.goid"));
+  EXPECT_TRUE(layout.address("runtime.sched"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Toolchains, LayoutTest, ::testing::ValuesIn(go_labels()),
+                         [](const auto& info) { return param_name(info.param); });
+
+// The seeded rows (1.21-1.25, from shared/go-runtime/offsets-amd64.md): used for a stripped
+// binary of those versions, labelled as seeded. Values checked against that document.
+TEST(LayoutSeeded, SeededVersionsUseTheDocumentsOffsets) {
+  std::string stripped = probe_path(go_labels().front(), "gc", "-stripped");
+  RuntimeLayout l23 = layout_of(stripped, "go1.23.4");
+  EXPECT_EQ(l23.offset("g.goid"), 160u);  // 1.23 and 1.24 only (offsets-amd64.md, runtime.g)
+  EXPECT_EQ(l23.offset("p.runqhead"), 392u);
+  for (const ResolvedField& f : l23.fields) {
+    if (f.offset) {
+      EXPECT_EQ(f.source, "table go1.23 (seeded from shared/go-runtime, not regenerated here)");
+    }
+  }
+  RuntimeLayout l25 = layout_of(stripped, "go1.25.1");
+  EXPECT_EQ(l25.offset("m.p"), 200u);
+  EXPECT_EQ(l25.offset("schedt.runqsize"), 128u);  // runq (112) + gQueue.size (16)
+  RuntimeLayout l22 = layout_of(stripped, "go1.22.0");
+  EXPECT_EQ(l22.offset("schedt.runqsize"), 120u);
+  // The document has no runtime.gobuf table: not derived, absent with a reason.
+  EXPECT_FALSE(l22.offset("g.sched.sp"));
+  for (const ResolvedField& f : l22.fields) {
+    if (f.key == "g.sched.sp") {
+      EXPECT_NE(f.reason.find("not in the seeded table for go1.22"), std::string::npos) << f.reason;
+    }
+  }
+  // 1.20 is not in the document.
+  RuntimeLayout l20 = layout_of(stripped, "go1.20.3");
+  EXPECT_FALSE(l20.offset("g.goid"));
+  EXPECT_EQ(l20.fields.front().reason.rfind("no offsets table for go1.20: ", 0), 0u);
+}
+
+}  // namespace
