@@ -85,9 +85,9 @@ TEST_P(GcWalkingSkeleton, CountsEveryCycleGctraceReports) {
               c.gc_start_forced, c.cycles, lines);
 }
 
-// Stripped binaries need function bounds from .gopclntab: the inspector's work (issue 3).
+// Stripped binaries too: their functions come from .gopclntab alone.
 INSTANTIATE_TEST_SUITE_P(Toolchains, GcWalkingSkeleton,
-                         ::testing::ValuesIn(probe_binaries({"", "-pie"})),
+                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
                          [](const auto& info) {
                            return param_name(info.param.label + info.param.variant);
                          });

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "doctor/doctor.h"
+#include "inspect/inspect.h"
+#include "inspect/render.h"
 #include "lab/lab.h"
 #include "probe/libbpf_log.h"
 
@@ -45,6 +47,21 @@ int doctor_command(bool json) {
   return gri::doctor::can_trace(checks) ? 0 : kExitFailure;
 }
 
+int inspect_command(const std::string& binary, int pid, bool json) {
+  if (binary.empty() == (pid == 0)) {
+    fmt::print(stderr, "gri: inspect takes a BINARY or -p PID (one of them); see gri inspect --help\n");
+    return kExitUsage;
+  }
+  auto in = binary.empty() ? gri::inspect::inspect_process(pid) : gri::inspect::inspect_binary(binary);
+  if (!in) return fail(in.error());
+  if (json) {
+    fmt::print("{}\n", gri::inspect::to_json(*in).dump(2));
+  } else {
+    fmt::print("{}", gri::inspect::render_text(*in));
+  }
+  return 0;
+}
+
 int lab_command(const gri::lab::LabOptions& options) {
   if (geteuid() != 0) return fail("lab attaches BPF probes and needs root: run it with sudo");
   auto ok = gri::lab::run_lab(options);
@@ -63,6 +80,7 @@ int main(int argc, char** argv) {
   app.footer(
       "EXAMPLES:\n"
       "  sudo gri doctor              can this machine trace Go?\n"
+      "  gri inspect ./server         Go version, probe points and runtime offsets of a binary\n"
       "  sudo gri lab all             run every experiment on the bundled workloads\n"
       "\n"
       "Run 'gri COMMAND --help' for a command's options.\n");
@@ -77,6 +95,25 @@ int main(int argc, char** argv) {
       "EXAMPLES:\n"
       "  sudo gri doctor\n"
       "  sudo gri doctor --json | jq '.checks[] | select(.status != \"pass\")'\n");
+
+  std::string inspect_binary;
+  int inspect_pid = 0;
+  bool inspect_json = false;
+  CLI::App* inspect =
+      app.add_subcommand("inspect", "what a Go binary offers to probes: version, functions, offsets");
+  inspect->add_option("binary", inspect_binary, "a Go executable");
+  inspect->add_option("-p,--pid", inspect_pid, "the binary of this live process (containers too)")
+      ->check(CLI::PositiveNumber);
+  inspect->add_flag("--json", inspect_json, "print JSON (schema gri.inspect/1)");
+  inspect->footer(
+      "Prints the Go version and build settings, architecture, PIE, stripped or not, the number\n"
+      "of functions, every probe point the experiments use (address, file offset, entry after\n"
+      "the stack check, RET sites, or why it is missing), runtime struct offsets (DWARF, or the\n"
+      "offsets table of the Go version for stripped binaries) and runtime globals.\n"
+      "\n"
+      "EXAMPLES:\n"
+      "  gri inspect ./server\n"
+      "  sudo gri inspect -p 4242 --json | jq '.probes[] | select(.present | not)'\n");
 
   gri::lab::LabOptions lab_options;
   std::string go_versions;
@@ -114,6 +151,7 @@ int main(int argc, char** argv) {
   gri::probe::set_libbpf_verbose(verbose);
 
   if (*doctor) return doctor_command(doctor_json);
+  if (*inspect) return inspect_command(inspect_binary, inspect_pid, inspect_json);
   if (*lab) {
     if (!go_versions.empty()) {
       std::stringstream ss(go_versions);

@@ -6,37 +6,43 @@
 #include <cerrno>
 #include <cstring>
 
-#include "goelf/prologue.h"
+#include "goelf/disasm.h"
 
 namespace gri::probe {
 
 namespace {
-// Enough bytes for every stack-check shape (see goelf/prologue.h).
-constexpr size_t kPrologueBytes = 64;
+// No Go function body is anywhere near this; a bigger size is a corrupt table.
+constexpr uint64_t kMaxFunctionBytes = 16 << 20;
 }  // namespace
 
-Result<ProbePoint> resolve_entry(const goelf::ElfFile& elf, std::string_view function) {
-  const goelf::Symbol* sym = elf.find_function(function);
-  if (!sym) {
-    return make_error("cannot resolve {} in {}: {}", function, elf.path(),
-                      elf.has_symtab() ? "not in .symtab (inlined or not in this Go version?)"
-                                       : "the binary has no .symtab (stripped)");
+Result<ProbePoint> resolve_probe_point(const goelf::GoBinary& bin, std::string_view function) {
+  auto fn = bin.find_function(function);
+  if (!fn) {
+    return make_error("cannot resolve {} in {}: not in its function table (inlined, or not in {})",
+                      function, bin.path(), bin.build().go_version);
   }
-  size_t n = sym->size ? std::min<size_t>(sym->size, kPrologueBytes) : kPrologueBytes;
-  auto code = elf.read(sym->addr, n);
+  if (fn->size == 0 || fn->size > kMaxFunctionBytes) {
+    return make_error("{} in {}: implausible size {}", function, bin.path(), fn->size);
+  }
+  const goelf::ElfFile& elf = bin.elf();
+  auto code = elf.read(fn->addr, fn->size);
   if (!code) return code.error();
-  auto prologue = goelf::find_prologue(elf.arch(), *code, sym->addr);
-  if (!prologue) return make_error("{} in {}: {}", function, elf.path(), prologue.error().message);
-  auto off = elf.file_offset(sym->addr + prologue->entry_offset);
+  auto prologue = goelf::find_prologue(elf.arch(), *code, fn->addr);
+  if (!prologue) return make_error("{} in {}: {}", function, bin.path(), prologue.error().message);
+  auto rets = goelf::find_returns(elf.arch(), *code, fn->addr);
+  if (!rets) return make_error("{} in {}: {}", function, bin.path(), rets.error().message);
+  auto off = elf.file_offset(fn->addr + prologue->entry_offset);
   if (!off) return off.error();
-  return ProbePoint{sym->addr, prologue->entry_offset, *off};
+  return ProbePoint{fn->addr, fn->size, prologue->entry_offset, *off, prologue->stack_check,
+                    std::move(*rets)};
 }
 
-Result<std::vector<Link>> attach_go_entries(const goelf::ElfFile& elf,
+Result<std::vector<Link>> attach_go_entries(const goelf::GoBinary& bin,
                                             std::span<const GoEntryProbe> probes, pid_t pid) {
+  const goelf::ElfFile& elf = bin.elf();
   std::vector<Link> links;
   for (const GoEntryProbe& p : probes) {
-    auto point = resolve_entry(elf, p.function);
+    auto point = resolve_probe_point(bin, p.function);
     if (!point) return point.error();
     bpf_link* link = bpf_program__attach_uprobe(p.program, false, pid, elf.path().c_str(),
                                                 point->file_offset);

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "goelf/elf_file.h"
+#include "goelf/go_binary.h"
 #include "probe/owned.h"
 
 struct bpf_program;
@@ -23,18 +23,21 @@ struct GoEntryProbe {
   std::string_view function;  // e.g. "runtime.gcStart"
 };
 
-// Where an entry probe on `function` goes in `elf`: its file offset after the prologue.
+// Where probes on `function` go in a binary: the entry after the prologue, every RET.
 struct ProbePoint {
-  uint64_t addr = 0;         // function start (virtual address)
-  uint64_t entry_offset = 0;  // bytes past the start where the probe goes
-  uint64_t file_offset = 0;   // what the uprobe is attached at
+  uint64_t addr = 0;          // function start (link-time virtual address)
+  uint64_t size = 0;
+  uint64_t entry_offset = 0;  // bytes past the start where the entry probe goes
+  uint64_t file_offset = 0;   // what the entry uprobe is attached at
+  bool stack_check = false;   // false: nosplit, probed at its first byte
+  std::vector<uint64_t> ret_offsets;  // bytes past the start of every RET
 };
 
-Result<ProbePoint> resolve_entry(const goelf::ElfFile& elf, std::string_view function);
+Result<ProbePoint> resolve_probe_point(const goelf::GoBinary& bin, std::string_view function);
 
 // Attaches every row; pid -1 traces every process running the binary. Any failure
 // detaches what was attached and names program, function, binary, offset and errno.
-Result<std::vector<Link>> attach_go_entries(const goelf::ElfFile& elf,
+Result<std::vector<Link>> attach_go_entries(const goelf::GoBinary& bin,
                                             std::span<const GoEntryProbe> probes, pid_t pid);
 
 }  // namespace gri::probe

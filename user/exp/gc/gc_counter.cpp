@@ -10,7 +10,7 @@
 
 #include "gc.h"
 #include "gc.skel.h"
-#include "goelf/elf_file.h"
+#include "goelf/go_binary.h"
 #include "probe/go_uprobe.h"
 #include "probe/owned.h"
 
@@ -25,8 +25,8 @@ GcCounter::GcCounter(std::unique_ptr<State> state) : state_(std::move(state)) {}
 GcCounter::~GcCounter() = default;
 
 Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid_t pid) {
-  auto elf = goelf::ElfFile::open(exe);
-  if (!elf) return elf.error();
+  auto bin = goelf::GoBinary::open(exe);
+  if (!bin) return bin.error();
 
   auto state = std::make_unique<State>();
   state->skel.reset(gc_bpf__open());
@@ -41,7 +41,7 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
       {state->skel->progs.gc_start, "runtime.gcStart"},
       {state->skel->progs.gc_mark_termination, "runtime.gcMarkTermination"},
   }};
-  auto links = probe::attach_go_entries(*elf, table, pid);
+  auto links = probe::attach_go_entries(*bin, table, pid);
   if (!links) return links.error();
   state->links = std::move(*links);
   return std::unique_ptr<GcCounter>(new GcCounter(std::move(state)));

@@ -1,6 +1,8 @@
-#include "goelf/prologue.h"
+#include "goelf/disasm.h"
 
 #include <capstone/capstone.h>
+
+#include <algorithm>
 
 namespace gri::goelf {
 
@@ -14,13 +16,19 @@ namespace {
 // R14 holds g under ABIInternal; the compare reads g.stackguard0 through it.
 constexpr size_t kMaxPrologueInsns = 8;
 
-bool compares_through_g(const cs_insn& insn) {
+// The check compares SP (or R12 = SP - framesize) with g.stackguard0 through R14. The
+// register operand matters: nosplit functions may compare other g fields early, e.g. go1.19
+// runtime.asyncPreempt2 does CMPB 0xb2(R14), $0 (g.preemptStop) then JE.
+bool is_stack_check(const cs_insn& insn) {
   if (insn.id != X86_INS_CMP || !insn.detail) return false;
   const cs_x86& x86 = insn.detail->x86;
+  bool through_g = false, sp_like = false;
   for (uint8_t i = 0; i < x86.op_count; i++) {
-    if (x86.operands[i].type == X86_OP_MEM && x86.operands[i].mem.base == X86_REG_R14) return true;
+    const cs_x86_op& op = x86.operands[i];
+    if (op.type == X86_OP_MEM && op.mem.base == X86_REG_R14) through_g = true;
+    if (op.type == X86_OP_REG && (op.reg == X86_REG_RSP || op.reg == X86_REG_R12)) sp_like = true;
   }
-  return false;
+  return through_g && sp_like;
 }
 
 struct Capstone {
@@ -31,6 +39,34 @@ struct Capstone {
 };
 
 }  // namespace
+
+Result<std::vector<uint64_t>> find_returns(Arch arch, std::span<const uint8_t> code, uint64_t addr) {
+  if (arch != Arch::kX86_64) {
+    return make_error("return sites on {} are not decoded yet", arch_name(arch));
+  }
+  Capstone cs;
+  if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs.handle) != CS_ERR_OK) {
+    return make_error("capstone: cannot open an x86-64 disassembler");
+  }
+  // No detail needed: the instruction id says RET.
+  cs_insn* insn = cs_malloc(cs.handle);
+  const uint8_t* p = code.data();
+  size_t left = code.size();
+  uint64_t pc = addr;
+  std::vector<uint64_t> out;
+  while (left > 0) {
+    if (!cs_disasm_iter(cs.handle, &p, &left, &pc, insn)) {
+      // Go pads functions with INT3 (0xCC), which decodes; anything else is a desync.
+      bool padding = std::all_of(p, p + left, [](uint8_t b) { return b == 0xcc || b == 0x00; });
+      if (padding) break;
+      cs_free(insn, 1);
+      return make_error("cannot decode the instruction at {:#x}", pc);
+    }
+    if (insn->id == X86_INS_RET) out.push_back(insn->address - addr);
+  }
+  cs_free(insn, 1);
+  return out;
+}
 
 Result<Prologue> find_prologue(Arch arch, std::span<const uint8_t> code, uint64_t addr) {
   if (arch != Arch::kX86_64) {
@@ -57,7 +93,7 @@ Result<Prologue> find_prologue(Arch arch, std::span<const uint8_t> code, uint64_
       }
       break;
     }
-    saw_compare = compares_through_g(*insn);
+    saw_compare = is_stack_check(*insn);
   }
   cs_free(insn, 1);
   return out;

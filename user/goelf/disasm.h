@@ -1,4 +1,5 @@
-// Where an entry probe on a Go function goes: after the stack-check prologue.
+// Disassembly of Go functions (Capstone): where an entry probe goes (after the stack-check
+// prologue) and where the function returns (every RET, for return probes: never uretprobes).
 //
 // A Go function's prologue compares SP with g.stackguard0 and, when the stack must grow,
 // calls morestack, which copies the stack and jumps back to the function's first
@@ -10,6 +11,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "common/result.h"
 #include "goelf/elf_file.h"
@@ -24,5 +26,11 @@ struct Prologue {
 // code: the first bytes of the function (64 are enough for every shape seen in
 // Go 1.19-1.27), addr: its virtual address.
 Result<Prologue> find_prologue(Arch arch, std::span<const uint8_t> code, uint64_t addr);
+
+// Offsets (from addr) of every RET instruction in code, the function's whole body. Found by
+// decoding instruction by instruction, never by scanning for a byte value (0xC3 appears
+// inside other instructions). Trailing INT3 padding is fine; an undecodable byte inside the
+// body is an error.
+Result<std::vector<uint64_t>> find_returns(Arch arch, std::span<const uint8_t> code, uint64_t addr);
 
 }  // namespace gri::goelf

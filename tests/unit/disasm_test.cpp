@@ -1,0 +1,208 @@
+// goelf::find_prologue and find_returns: the three amd64 stack-check shapes, nosplit
+// functions, and the real runtime functions of every toolchain against go tool objdump.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
+#include <vector>
+
+#include "go_probes.h"
+#include "exp/probe_points.h"
+#include "goelf/disasm.h"
+#include "goelf/go_binary.h"
+#include "probe/go_uprobe.h"
+
+namespace {
+
+using gri::goelf::Arch;
+using gri::goelf::find_prologue;
+using namespace gri::test;
+
+struct Shape {
+  const char* name;
+  std::vector<uint8_t> code;
+  uint64_t entry_offset;
+};
+
+class PrologueShapeTest : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(PrologueShapeTest, EntryIsAfterTheJbe) {
+  auto p = find_prologue(Arch::kX86_64, GetParam().code, 0x426e00);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_TRUE(p->stack_check);
+  EXPECT_EQ(p->entry_offset, GetParam().entry_offset);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Amd64, PrologueShapeTest,
+    ::testing::Values(
+        // CMPQ SP, 0x10(R14); JBE rel32; ADDQ $-0x80, SP  (go1.19 runtime.gcStart)
+        Shape{"SmallFrame",
+              {0x49, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0x32, 0x05, 0x00, 0x00, 0x48, 0x83, 0xc4, 0x80},
+              10},
+        // LEAQ -0x90(SP), R12; CMPQ R12, 0x10(R14); JBE rel32; PUSHQ BP  (go1.26 runtime.gcStart)
+        Shape{"MediumFrame",
+              {0x4c, 0x8d, 0xa4, 0x24, 0x70, 0xff, 0xff, 0xff, 0x4d, 0x3b, 0x66, 0x10, 0x0f, 0x86,
+               0x89, 0x07, 0x00, 0x00, 0x55},
+              18},
+        // MOVQ SP, R12; SUBQ $0x10000, R12; JB rel32; CMPQ R12, 0x10(R14); JBE rel32; PUSHQ BP
+        Shape{"HugeFrame",
+              {0x49, 0x89, 0xe4, 0x49, 0x81, 0xec, 0x00, 0x00, 0x01, 0x00, 0x0f, 0x82, 0x20, 0x00,
+               0x00, 0x00, 0x4d, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0x10, 0x00, 0x00, 0x00, 0x55},
+              26}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Prologue, NosplitFunctionIsProbedAtItsStart) {
+  // MOVQ 0x8(SP), AX; RET
+  std::vector<uint8_t> code = {0x48, 0x8b, 0x44, 0x24, 0x08, 0xc3};
+  auto p = find_prologue(Arch::kX86_64, code, 0x1000);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_FALSE(p->stack_check);
+  EXPECT_EQ(p->entry_offset, 0u);
+}
+
+TEST(Prologue, OtherCompareThroughGIsNoStackCheck) {
+  // go1.19 runtime.asyncPreempt2 (nosplit): SUBQ $0x18, SP; MOVQ BP, 0x10(SP);
+  // LEAQ 0x10(SP), BP; MOVQ R14, 0x8(SP); MOVB $1, 0xb4(R14); CMPB 0xb2(R14), $0; JE
+  std::vector<uint8_t> code = {0x48, 0x83, 0xec, 0x18, 0x48, 0x89, 0x6c, 0x24, 0x10, 0x48,
+                               0x8d, 0x6c, 0x24, 0x10, 0x4c, 0x89, 0x74, 0x24, 0x08, 0x41,
+                               0xc6, 0x86, 0xb4, 0x00, 0x00, 0x00, 0x01, 0x41, 0x80, 0xbe,
+                               0xb2, 0x00, 0x00, 0x00, 0x00, 0x74, 0x0e};
+  auto p = find_prologue(Arch::kX86_64, code, 0x434620);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_FALSE(p->stack_check);
+  EXPECT_EQ(p->entry_offset, 0u);
+}
+
+TEST(Prologue, CheckWithoutJbeIsAnError) {
+  // CMPQ SP, 0x10(R14); NOP: never emitted by Go; must not be guessed around.
+  std::vector<uint8_t> code = {0x49, 0x3b, 0x66, 0x10, 0x90};
+  auto p = find_prologue(Arch::kX86_64, code, 0x1000);
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("not JBE"), std::string::npos) << p.error().message;
+}
+
+TEST(Prologue, Arm64IsNotDecodedYet) {
+  std::vector<uint8_t> code = {0x00, 0x00, 0x00, 0x00};
+  EXPECT_FALSE(find_prologue(Arch::kArm64, code, 0x1000));
+}
+
+TEST(Returns, DecodesInsteadOfScanningBytes) {
+  // MOVL $0xc3, AX (b8 c3 00 00 00): a C3 byte that is no RET; then RET; INT3 padding.
+  std::vector<uint8_t> code = {0xb8, 0xc3, 0x00, 0x00, 0x00, 0xc3, 0xcc, 0xcc};
+  auto rets = gri::goelf::find_returns(Arch::kX86_64, code, 0x1000);
+  ASSERT_TRUE(rets) << rets.error().message;
+  EXPECT_EQ(*rets, (std::vector<uint64_t>{5}));
+}
+
+TEST(Returns, UndecodableBodyIsAnError) {
+  std::vector<uint8_t> code = {0xc3, 0x06};  // RET, then PUSH ES: invalid in 64-bit mode
+  EXPECT_FALSE(gri::goelf::find_returns(Arch::kX86_64, code, 0x1000));
+}
+
+struct Objdump {
+  uint64_t entry_offset = 0;          // first instruction after the first JBE (0: none)
+  bool jbe = false;
+  std::vector<uint64_t> ret_offsets;  // every RET
+};
+
+std::string regex_quote(const std::string& s) {
+  return std::regex_replace(s, std::regex(R"([().*\\/])"), R"(\$&)");
+}
+
+// go tool objdump as the oracle, one run for all `functions`: "TEXT name(SB) file" starts
+// each function, then one line per instruction.
+std::map<std::string, Objdump> objdump(const std::string& binary,
+                                       const std::vector<std::string>& functions) {
+  std::string alternatives;
+  for (const std::string& f : functions) alternatives += (alternatives.empty() ? "" : "|") + regex_quote(f);
+  std::string out = run_command(go_command() + " tool objdump -s '^(" + alternatives + ")$' " + binary);
+  std::regex text(R"(^TEXT (.*)\(SB\))");
+  std::regex insn(R"(^\s+\S+:\d+\s+0x([0-9a-f]+)\s+[0-9a-f]+\s+(\S+))");
+  std::map<std::string, Objdump> result;
+  Objdump* cur = nullptr;
+  uint64_t start = 0;
+  bool after_jbe = false;
+  std::istringstream in(out);
+  std::smatch m;
+  for (std::string line; std::getline(in, line);) {
+    if (std::regex_search(line, m, text)) {
+      cur = &result[m[1]];
+      start = 0;
+      after_jbe = false;
+      continue;
+    }
+    if (!cur || !std::regex_search(line, m, insn)) continue;
+    uint64_t addr = std::stoull(m[1], nullptr, 16);
+    if (start == 0) start = addr;
+    if (after_jbe && !cur->jbe) {
+      cur->entry_offset = addr - start;
+      cur->jbe = true;
+    }
+    // Only a JBE among the first instructions is the stack check's.
+    after_jbe = m[2] == "JBE" && addr - start < 32;
+    if (m[2] == "RET") cur->ret_offsets.push_back(addr - start);
+  }
+  return result;
+}
+
+class RealFunctionTest : public ::testing::TestWithParam<ProbeBinary> {};
+
+// Entry and RET sites of every probe point in the binary equal objdump's, in plain, stripped
+// and PIE builds (a stripped binary's functions come from .gopclntab alone).
+TEST_P(RealFunctionTest, SitesOfEveryProbePointMatchObjdump) {
+  std::string bin_path = GetParam().path("gc");
+  std::string twin = probe_path(GetParam().label, "gc", GetParam().variant == "-pie" ? "-pie" : "");
+  auto bin = gri::goelf::GoBinary::open(bin_path);
+  ASSERT_TRUE(bin) << bin.error().message;
+  std::vector<std::string> present;
+  for (const auto& spec : gri::exp::probe_points()) {
+    if (bin->find_function(spec.symbol)) present.emplace_back(spec.symbol);
+  }
+  ASSERT_GT(present.size(), 25u);
+  auto oracle = objdump(twin, present);
+  for (const std::string& fn : present) {
+    auto point = gri::probe::resolve_probe_point(*bin, fn);
+    ASSERT_TRUE(point) << point.error().message;
+    ASSERT_TRUE(oracle.count(fn)) << fn << " not in objdump's output";
+    const Objdump& o = oracle[fn];
+    EXPECT_EQ(point->stack_check, o.jbe) << fn << " in " << bin_path;
+    EXPECT_EQ(point->entry_offset, o.entry_offset) << fn << " in " << bin_path;
+    EXPECT_EQ(point->ret_offsets, o.ret_offsets) << fn << " in " << bin_path;
+  }
+}
+
+// Every RET site of every probe point present decodes as a RET (C3, or C2 imm16).
+TEST_P(RealFunctionTest, EveryRetSiteIsARet) {
+  auto bin = gri::goelf::GoBinary::open(GetParam().path("gc"));
+  ASSERT_TRUE(bin) << bin.error().message;
+  int checked = 0;
+  for (const auto& spec : gri::exp::probe_points()) {
+    if (!bin->find_function(spec.symbol)) continue;
+    auto point = gri::probe::resolve_probe_point(*bin, spec.symbol);
+    ASSERT_TRUE(point) << point.error().message;
+    for (uint64_t off : point->ret_offsets) {
+      auto byte = bin->elf().read(point->addr + off, 1);
+      ASSERT_TRUE(byte && byte->size() == 1);
+      EXPECT_TRUE((*byte)[0] == 0xc3 || (*byte)[0] == 0xc2) << spec.symbol << "+" << off;
+      checked++;
+    }
+  }
+  EXPECT_GT(checked, 20);
+}
+
+INSTANTIATE_TEST_SUITE_P(Toolchains, RealFunctionTest,
+                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
+                         [](const auto& info) {
+                           return param_name(info.param.label + info.param.variant);
+                         });
+
+TEST(GoBinary, NonGoBinarySaysWhy) {
+  auto bin = gri::goelf::GoBinary::open("/bin/true");
+  ASSERT_FALSE(bin);
+  EXPECT_NE(bin.error().message.find("not a Go binary"), std::string::npos)
+      << bin.error().message;
+}
+
+}  // namespace

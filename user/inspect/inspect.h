@@ -1,0 +1,59 @@
+// gri inspect: what a Go binary (or a live process's binary) offers to probes. The model
+// here is filled by inspect_binary / inspect_process; inspect/render.h prints it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "goelf/buildinfo.h"
+#include "goelf/runtime_layout.h"
+
+namespace gri::inspect {
+
+struct ProbePointInfo {
+  std::string experiment;
+  std::string symbol;
+  bool present = false;
+  uint64_t address = 0;      // link-time virtual address
+  uint64_t file_offset = 0;  // of the entry probe (after the prologue)
+  uint64_t entry_offset = 0;
+  bool stack_check = false;
+  std::vector<uint64_t> ret_offsets;
+  std::string reason;  // why it is missing, or why its sites could not be found
+};
+
+struct Inspection {
+  std::string path;            // what was opened (/proc/PID/exe for a process)
+  std::optional<pid_t> pid;
+  std::string exe;             // the binary's own path (readlink of /proc/PID/exe)
+  std::optional<uint64_t> load_bias;  // runtime address - link-time address (process only)
+  goelf::BuildInfo build;
+  std::string arch;
+  bool pie = false;
+  bool stripped = false;
+  std::string symbol_source;
+  size_t functions = 0;         // what the pclntab lists
+  size_t symtab_functions = 0;  // STT_FUNC in .symtab (0 when stripped)
+  std::string pclntab_format;
+  std::string text_start_source;
+  std::vector<ProbePointInfo> probes;
+  goelf::RuntimeLayout layout;
+};
+
+Result<Inspection> inspect_binary(const std::string& path);
+// The binary of a live process, through /proc/PID/exe (works across mount namespaces), and
+// its load bias from /proc/PID/maps.
+Result<Inspection> inspect_process(pid_t pid);
+
+// The load bias of an executable segment in the maps text of a process: where the mapping of
+// file `inode` that holds `segment_offset` puts it, minus where the segment was linked.
+// Matched by inode, not path: a replaced binary shows as "path (deleted)".
+Result<uint64_t> load_bias_from_maps(const std::string& maps, uint64_t segment_vaddr,
+                                     uint64_t segment_offset, uint64_t inode);
+
+}  // namespace gri::inspect
