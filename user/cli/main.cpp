@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -47,12 +48,16 @@ int doctor_command(bool json) {
   return gri::doctor::can_trace(checks) ? 0 : kExitFailure;
 }
 
-int inspect_command(const std::string& binary, int pid, bool json) {
-  if (binary.empty() == (pid == 0)) {
+int inspect_command(const std::string& binary, std::optional<int> pid, bool json) {
+  if (binary.empty() == !pid.has_value()) {
     fmt::print(stderr, "gri: inspect takes a BINARY or -p PID (one of them); see gri inspect --help\n");
     return kExitUsage;
   }
-  auto in = binary.empty() ? gri::inspect::inspect_process(pid) : gri::inspect::inspect_binary(binary);
+  if (pid && *pid <= 0) {
+    fmt::print(stderr, "gri: bad PID {}: a process ID is a positive number\n", *pid);
+    return kExitUsage;
+  }
+  auto in = pid ? gri::inspect::inspect_process(*pid) : gri::inspect::inspect_binary(binary);
   if (!in) return fail(in.error());
   if (json) {
     fmt::print("{}\n", gri::inspect::to_json(*in).dump(2));
@@ -102,8 +107,8 @@ int main(int argc, char** argv) {
   CLI::App* inspect =
       app.add_subcommand("inspect", "what a Go binary offers to probes: version, functions, offsets");
   inspect->add_option("binary", inspect_binary, "a Go executable");
-  inspect->add_option("-p,--pid", inspect_pid, "the binary of this live process (containers too)")
-      ->check(CLI::PositiveNumber);
+  CLI::Option* inspect_pid_option =
+      inspect->add_option("-p,--pid", inspect_pid, "the binary of this live process (containers too)");
   inspect->add_flag("--json", inspect_json, "print JSON (schema gri.inspect/1)");
   inspect->footer(
       "Prints the Go version and build settings, architecture, PIE, stripped or not, the number\n"
@@ -151,7 +156,11 @@ int main(int argc, char** argv) {
   gri::probe::set_libbpf_verbose(verbose);
 
   if (*doctor) return doctor_command(doctor_json);
-  if (*inspect) return inspect_command(inspect_binary, inspect_pid, inspect_json);
+  if (*inspect) {
+    return inspect_command(inspect_binary,
+                           inspect_pid_option->count() ? std::optional<int>(inspect_pid) : std::nullopt,
+                           inspect_json);
+  }
   if (*lab) {
     if (!go_versions.empty()) {
       std::stringstream ss(go_versions);
