@@ -1,9 +1,12 @@
 // gri: the command line. Parses, dispatches, and turns errors into exit codes:
 // 0 success, 1 runtime failure, 2 bad usage; every error is one line on stderr.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -18,6 +21,8 @@
 #include "inspect/render.h"
 #include "lab/lab.h"
 #include "probe/libbpf_log.h"
+#include "report/render.h"
+#include "trace/trace.h"
 
 namespace {
 
@@ -67,6 +72,30 @@ int inspect_command(const std::string& binary, std::optional<int> pid, bool json
   return 0;
 }
 
+// Writes a report as JSON to `path` ("-": stdout).
+int write_json(const gri::report::Report& r, const std::string& path) {
+  std::string text = gri::report::render_json(r).dump(2) + "\n";
+  if (path == "-") {
+    fmt::print("{}", text);
+    return 0;
+  }
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fclose(f) != 0) {
+    return fail(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  }
+  return 0;
+}
+
+int trace_command(gri::trace::TraceOptions options, const std::string& json_path) {
+  if (geteuid() != 0) return fail("trace attaches BPF probes and needs root: run it with sudo");
+  auto r = gri::trace::run_trace(options, [](const std::string& line) {
+    fmt::print(stderr, "gri: {}\n", line);
+  });
+  if (!r) return fail(r.error());
+  if (json_path != "-") fmt::print("{}", gri::report::render_text(*r));
+  return json_path.empty() ? 0 : write_json(*r, json_path);
+}
+
 int lab_command(const gri::lab::LabOptions& options) {
   if (geteuid() != 0) return fail("lab attaches BPF probes and needs root: run it with sudo");
   auto ok = gri::lab::run_lab(options);
@@ -77,6 +106,8 @@ int lab_command(const gri::lab::LabOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A held command that died before release must not kill gri through its closed pipe.
+  signal(SIGPIPE, SIG_IGN);
   CLI::App app{"gri: Go Runtime Insider, an eBPF tracer that verifies what the Go runtime does"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "gri 0.1.0");
@@ -86,6 +117,7 @@ int main(int argc, char** argv) {
       "EXAMPLES:\n"
       "  sudo gri doctor              can this machine trace Go?\n"
       "  gri inspect ./server         Go version, probe points and runtime offsets of a binary\n"
+      "  sudo gri trace -p 4242 -f main.handle -d 10   calls and latency of a Go function\n"
       "  sudo gri lab all             run every experiment on the bundled workloads\n"
       "\n"
       "Run 'gri COMMAND --help' for a command's options.\n");
@@ -120,6 +152,31 @@ int main(int argc, char** argv) {
       "  gri inspect ./server\n"
       "  sudo gri inspect -p 4242 --json | jq '.probes[] | select(.present | not)'\n");
 
+  gri::trace::TraceOptions trace_options;
+  int trace_pid = 0;
+  double trace_duration = 0;
+  std::string trace_json;
+  CLI::App* trace = app.add_subcommand("trace", "count and time Go functions of a process");
+  CLI::Option* trace_pid_option =
+      trace->add_option("-p,--pid", trace_pid, "trace this live process (any PID namespace)");
+  trace->add_option("-f,--function", trace_options.functions,
+                    "a Go function, e.g. main.work or runtime.gcStart (repeat for more)")
+      ->required();
+  CLI::Option* trace_duration_option =
+      trace->add_option("-d,--duration", trace_duration, "stop after this many seconds");
+  trace->add_option("--json", trace_json, "also write the report as JSON to FILE (- : stdout only)");
+  trace->footer(
+      "Per function: calls, and the latency from entry to return per goroutine (correct when\n"
+      "goroutines move between threads or their stacks move), as a log2 histogram with\n"
+      "percentiles. Entry probes sit after the stack check; return probes are uprobes on every\n"
+      "RET instruction, never uretprobes. With -- CMD the command starts held, is traced from\n"
+      "its first instruction, and the report ends when it exits (Ctrl-C or -d stop it).\n"
+      "\n"
+      "EXAMPLES:\n"
+      "  sudo gri trace -p 4242 -f net/http.(*conn).serve -d 10\n"
+      "  sudo gri trace -f runtime.gcStart -f runtime.gcMarkTermination -- ./server -port 8080\n"
+      "  sudo gri trace -p 4242 -f main.handle --json report.json\n");
+
   gri::lab::LabOptions lab_options;
   std::string go_versions;
   CLI::App* lab = app.add_subcommand("lab", "run experiments on the bundled Go workloads");
@@ -134,8 +191,21 @@ int main(int argc, char** argv) {
       "  sudo gri lab all\n"
       "  sudo gri lab EXP-05 --go 1.19,1.27 --out /tmp/lab\n");
 
+  // Everything after "--" is the command to trace, taken as it is (its own flags included).
+  int ours = argc;
+  for (int i = 1; i < argc; i++) {
+    if (std::string_view(argv[i]) == "--") {
+      ours = i;
+      trace_options.command.assign(argv + i + 1, argv + argc);
+      if (trace_options.command.empty()) {
+        fmt::print(stderr, "gri: nothing after --: give the command to trace\n");
+        return kExitUsage;
+      }
+      break;
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(ours, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
@@ -160,6 +230,21 @@ int main(int argc, char** argv) {
     return inspect_command(inspect_binary,
                            inspect_pid_option->count() ? std::optional<int>(inspect_pid) : std::nullopt,
                            inspect_json);
+  }
+  if (!trace_options.command.empty() && !*trace) {
+    fmt::print(stderr, "gri: -- CMD is for gri trace (and the experiments); see gri --help\n");
+    return kExitUsage;
+  }
+  if (*trace) {
+    if (trace_pid_option->count()) {
+      if (trace_pid <= 0) {
+        fmt::print(stderr, "gri: bad PID {}: a process ID is a positive number\n", trace_pid);
+        return kExitUsage;
+      }
+      trace_options.pid = trace_pid;
+    }
+    if (trace_duration_option->count()) trace_options.duration_s = trace_duration;
+    return trace_command(trace_options, trace_json);
   }
   if (*lab) {
     if (!go_versions.empty()) {

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,16 +73,20 @@ Result<HeldChild> HeldChild::spawn(const ChildOptions& options) {
   if (pid == 0) {
     close(gate[1]);
     close(err[0]);
-    // If gri dies before releasing us, do not run the command untraced.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(err[1]);
+    // Released by one byte. EOF without it means gri died before attaching: do not run the
+    // command untraced. Once it runs, gri's death does not end it (no PDEATHSIG).
     char c;
-    if (read(gate[0], &c, 1) != 0) _exit(126);  // released by EOF only
+    if (read(gate[0], &c, 1) != 1) _exit(126);
     close(gate[0]);
     for (auto [path, fd] : {std::pair{&options.stdout_path, 1}, std::pair{&options.stderr_path, 2}}) {
       if (path->empty()) continue;
       int out = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (out < 0 || dup2(out, fd) < 0) child_fail(err[1]);
     }
+    // gri blocks SIGINT/SIGTERM to read them from a signalfd; the command must not inherit that.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     // execvpe searches PATH with the child's environment set.
     execvpe(argv[0], argv.data(), envp.data());
     child_fail(err[1]);
@@ -116,6 +119,8 @@ HeldChild::~HeldChild() {
 
 Status HeldChild::release() {
   if (gate_fd_ < 0) return make_error("child {} was already released", pid_);
+  char go = 1;
+  ssize_t w = write(gate_fd_, &go, 1);
   close(gate_fd_);
   gate_fd_ = -1;
   int err = 0;
@@ -123,6 +128,7 @@ Status HeldChild::release() {
   close(exec_err_fd_);
   exec_err_fd_ = -1;
   if (n == static_cast<ssize_t>(sizeof(err))) return make_error("cannot start command: {}", strerror(err));
+  if (w != 1) return make_error("cannot release command {}: it is gone", pid_);
   return {};
 }
 

@@ -37,22 +37,49 @@ Result<ProbePoint> resolve_probe_point(const goelf::GoBinary& bin, std::string_v
                     std::move(*rets)};
 }
 
+Result<Link> attach_uprobe(bpf_program* program, const goelf::GoBinary& bin, uint64_t file_offset,
+                           uint64_t cookie, std::string_view what, pid_t pid) {
+  LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie);
+  bpf_link* link =
+      bpf_program__attach_uprobe_opts(program, pid, bin.path().c_str(), file_offset, &opts);
+  if (!link) {
+    int err = errno;
+    return make_error("cannot attach {} to {} in {} (file offset {:#x}): {}",
+                      bpf_program__name(program), what, bin.path(), file_offset, strerror(err));
+  }
+  return Link(link);
+}
+
+Result<std::vector<Link>> attach_entry_and_returns(const goelf::GoBinary& bin,
+                                                   std::string_view function, bpf_program* entry,
+                                                   bpf_program* ret, uint64_t cookie, pid_t pid) {
+  auto point = resolve_probe_point(bin, function);
+  if (!point) return point.error();
+  std::vector<Link> links;
+  auto link = attach_uprobe(entry, bin, point->file_offset, cookie,
+                            fmt::format("{}+{:#x}", function, point->entry_offset), pid);
+  if (!link) return link.error();
+  links.push_back(std::move(*link));
+  for (uint64_t r : point->ret_offsets) {
+    auto off = bin.elf().file_offset(point->addr + r);
+    if (!off) return off.error();
+    link = attach_uprobe(ret, bin, *off, cookie, fmt::format("{}+{:#x} (RET)", function, r), pid);
+    if (!link) return link.error();
+    links.push_back(std::move(*link));
+  }
+  return links;
+}
+
 Result<std::vector<Link>> attach_go_entries(const goelf::GoBinary& bin,
                                             std::span<const GoEntryProbe> probes, pid_t pid) {
-  const goelf::ElfFile& elf = bin.elf();
   std::vector<Link> links;
   for (const GoEntryProbe& p : probes) {
     auto point = resolve_probe_point(bin, p.function);
     if (!point) return point.error();
-    bpf_link* link = bpf_program__attach_uprobe(p.program, false, pid, elf.path().c_str(),
-                                                point->file_offset);
-    if (!link) {
-      int err = errno;
-      return make_error("cannot attach {} to {}+{:#x} in {} (file offset {:#x}): {}",
-                        bpf_program__name(p.program), p.function, point->entry_offset,
-                        elf.path(), point->file_offset, strerror(err));
-    }
-    links.emplace_back(link);
+    auto link = attach_uprobe(p.program, bin, point->file_offset, 0,
+                              fmt::format("{}+{:#x}", p.function, point->entry_offset), pid);
+    if (!link) return link.error();
+    links.push_back(std::move(*link));
   }
   return links;
 }

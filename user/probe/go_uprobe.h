@@ -35,6 +35,17 @@ struct ProbePoint {
 
 Result<ProbePoint> resolve_probe_point(const goelf::GoBinary& bin, std::string_view function);
 
+// One uprobe at a file offset of `bin`, with a cookie its program reads through
+// bpf_get_attach_cookie. `what` names the site in errors ("runtime.gcStart+0x12").
+Result<Link> attach_uprobe(bpf_program* program, const goelf::GoBinary& bin, uint64_t file_offset,
+                           uint64_t cookie, std::string_view what, pid_t pid);
+
+// Entry probe (after the prologue) and a return probe on every RET of `function`, all with
+// `cookie`. Return probes are plain uprobes on RET instructions: never uretprobes.
+Result<std::vector<Link>> attach_entry_and_returns(const goelf::GoBinary& bin,
+                                                   std::string_view function, bpf_program* entry,
+                                                   bpf_program* ret, uint64_t cookie, pid_t pid);
+
 // Attaches every row; pid -1 traces every process running the binary. Any failure
 // detaches what was attached and names program, function, binary, offset and errno.
 Result<std::vector<Link>> attach_go_entries(const goelf::GoBinary& bin,

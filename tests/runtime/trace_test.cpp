@@ -1,0 +1,167 @@
+// gri trace end to end on go-probes/trace: main.work is called exactly N times, every other
+// call growing (and so moving) the goroutine's stack while main.work is on it.
+#include "trace/trace.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "go_probes.h"
+#include "goelf/go_binary.h"
+#include "probe/child.h"
+#include "probe/go_uprobe.h"
+#include "report/render.h"
+
+namespace {
+
+using namespace gri::test;
+using namespace std::chrono_literals;
+
+constexpr uint64_t kCalls = 2000;
+
+void skip_without_root() {
+  if (geteuid() != 0) GTEST_SKIP() << "skipped: needs root (run tools/test with sudo)";
+}
+
+class TraceTest : public ::testing::TestWithParam<ProbeBinary> {
+ protected:
+  void SetUp() override { skip_without_root(); }
+};
+
+TEST_P(TraceTest, CountsEveryCallAndTimesItWhileStacksMove) {
+  TempDir dir;
+  gri::trace::TraceOptions o;
+  o.command = {GetParam().path("trace"), "-n", std::to_string(kCalls)};
+  o.functions = {"main.work"};
+  o.command_stdout = dir.path() + "/out";
+  auto r = gri::trace::run_trace(o, [](const std::string&) {});
+  ASSERT_TRUE(r) << r.error().message;
+
+  // The target ran to its end unharmed, with its own check passing.
+  EXPECT_EQ(read_file(dir.path() + "/out"),
+            fmt::format("trace-probe: calls={} sum={} expected={} ok=true\n", kCalls,
+                        kCalls * (kCalls - 1) / 2, kCalls * (kCalls - 1) / 2));
+  auto j = gri::report::render_json(*r);
+  const auto& fn = j["data"]["functions"][0];
+  EXPECT_EQ(fn["name"], "main.work");
+  EXPECT_EQ(fn["calls"], kCalls);
+  EXPECT_EQ(fn["latency_ns"]["count"], kCalls) << "every call timed, entry to return";
+  uint64_t hist_total = 0;
+  for (const auto& b : fn["latency_ns"]["hist"]) hist_total += b["count"].get<uint64_t>();
+  EXPECT_EQ(hist_total, kCalls);
+  EXPECT_EQ(j["data"]["unmatched_returns"], 0);
+  EXPECT_EQ(j["overhead"]["probe_hits"], 2 * kCalls) << "one entry and one return hit per call";
+  EXPECT_GT(j["overhead"]["probe_cost_ns"].get<double>(), 0);
+  EXPECT_GT(fn["latency_ns"]["p99"].get<uint64_t>(), fn["latency_ns"]["p50"].get<uint64_t>() / 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Toolchains, TraceTest,
+                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
+                         [](const auto& info) {
+                           return param_name(info.param.label + info.param.variant);
+                         });
+
+// Reads `n` bytes of a live process's memory at `addr` (/proc/PID/mem).
+std::vector<uint8_t> process_bytes(pid_t pid, uint64_t addr, size_t n) {
+  std::ifstream mem("/proc/" + std::to_string(pid) + "/mem", std::ios::binary);
+  mem.seekg(static_cast<std::streamoff>(addr));
+  std::vector<uint8_t> out(n);
+  mem.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(n));
+  return out;
+}
+
+// gri killed with SIGKILL mid-trace: the target goes on and finishes normally, and no
+// breakpoint remains in its code (the uprobes went with gri's file descriptors).
+TEST(TraceLifecycle, SigkillOfGriLeavesNoProbeBehind) {
+  skip_without_root();
+  std::string exe = probe_path("go1.26", "trace");
+  auto bin = gri::goelf::GoBinary::open(exe);
+  ASSERT_TRUE(bin);
+  auto point = gri::probe::resolve_probe_point(*bin, "main.work");
+  ASSERT_TRUE(point);
+  TempDir dir;
+  // A long run: 400,000 calls take about 2 s untraced.
+  auto target = gri::probe::HeldChild::spawn(
+      {{exe, "-n", "400000"}, {}, dir.path() + "/out", dir.path() + "/err"});
+  ASSERT_TRUE(target);
+  ASSERT_TRUE(target->release());
+  std::this_thread::sleep_for(100ms);
+  uint64_t entry = point->addr + point->entry_offset;  // non-PIE: link address = run address
+  auto before = process_bytes(target->pid(), entry, 1);
+
+  std::string gri = build_dir() + "/gri";
+  auto tracer = gri::probe::HeldChild::spawn(
+      {{gri, "trace", "-p", std::to_string(target->pid()), "-f", "main.work"},
+       {},
+       dir.path() + "/gri.out",
+       dir.path() + "/gri.err"});
+  ASSERT_TRUE(tracer);
+  ASSERT_TRUE(tracer->release());
+  // Wait until gri says it is tracing, and the breakpoint is in the target's code.
+  bool attached = false;
+  for (int i = 0; i < 300 && !attached; i++) {
+    std::this_thread::sleep_for(10ms);
+    attached = read_file(dir.path() + "/gri.err").find("tracing") != std::string::npos;
+  }
+  ASSERT_TRUE(attached) << read_file(dir.path() + "/gri.err");
+  EXPECT_EQ(process_bytes(target->pid(), entry, 1)[0], 0xcc) << "uprobe breakpoint in place";
+  kill(tracer->pid(), SIGKILL);
+  ASSERT_TRUE(tracer->wait(10s));
+
+  EXPECT_EQ(process_bytes(target->pid(), entry, 1), before) << "the breakpoint is gone";
+  auto status = target->wait(120s);
+  ASSERT_TRUE(status) << status.error().message;
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << gri::probe::describe_wait_status(*status) << read_file(dir.path() + "/err");
+  EXPECT_NE(read_file(dir.path() + "/out").find("ok=true"), std::string::npos);
+  std::string links = run_command("bpftool link list 2>/dev/null || true");
+  EXPECT_EQ(links.find("trace_entry"), std::string::npos) << links;
+  EXPECT_EQ(links.find("trace_return"), std::string::npos) << links;
+}
+
+// A process in its own PID and mount namespaces, traced by its host PID.
+TEST(TraceLifecycle, TargetInItsOwnPidNamespace) {
+  skip_without_root();
+  TempDir dir;
+  std::string exe = probe_path("go1.27", "trace");
+  // unshare forks: the Go program is unshare's child, PID 1 in its namespace.
+  auto ns = gri::probe::HeldChild::spawn(
+      {{"unshare", "--pid", "--fork", "--mount-proc", exe, "-n", "400000"},
+       {},
+       dir.path() + "/out",
+       ""});
+  ASSERT_TRUE(ns);
+  ASSERT_TRUE(ns->release());
+  pid_t host_pid = 0;
+  for (int i = 0; i < 300 && host_pid == 0; i++) {
+    std::this_thread::sleep_for(10ms);
+    std::string kids = read_file("/proc/" + std::to_string(ns->pid()) + "/task/" +
+                                 std::to_string(ns->pid()) + "/children");
+    if (!kids.empty()) host_pid = std::stoi(kids);
+  }
+  ASSERT_GT(host_pid, 0);
+  std::string status = read_file("/proc/" + std::to_string(host_pid) + "/status");
+  ASSERT_NE(status.find("NSpid:\t" + std::to_string(host_pid) + "\t1"), std::string::npos)
+      << "the target should be PID 1 of its own namespace:\n" << status;
+
+  gri::trace::TraceOptions o;
+  o.pid = host_pid;
+  o.functions = {"main.work"};
+  o.duration_s = 0.5;
+  auto r = gri::trace::run_trace(o, [](const std::string&) {});
+  ASSERT_TRUE(r) << r.error().message;
+  auto j = gri::report::render_json(*r);
+  EXPECT_GT(j["data"]["functions"][0]["calls"].get<uint64_t>(), 0u) << "calls seen in the namespace";
+  EXPECT_EQ(j["target"]["pid"], host_pid);
+  auto st = ns->wait(120s);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_NE(read_file(dir.path() + "/out").find("ok=true"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,232 @@
+#include "trace/trace.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "probe/go_uprobe.h"
+#include "probe/owned.h"
+#include "probe/target.h"
+#include "probe/uprobe_check.h"
+#include "bpf/trace.h"
+#include "trace.skel.h"
+
+namespace gri::trace {
+
+namespace {
+
+// Calls of gri's own calibration function: enough to time one hit within a few percent.
+constexpr uint64_t kCalibrationCalls = 2000;
+// Goroutines that may be inside traced functions at once.
+constexpr uint32_t kInflight = 16384;
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); j++) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); i++) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); j++) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string human_ns(uint64_t ns) {
+  if (ns < 1000) return fmt::format("{}ns", ns);
+  if (ns < 1000000) return fmt::format("{:.1f}us", ns / 1e3);
+  if (ns < 1000000000) return fmt::format("{:.1f}ms", ns / 1e6);
+  return fmt::format("{:.2f}s", ns / 1e9);
+}
+
+// Sums a per-CPU array map of u64 into one value per key.
+Result<std::vector<uint64_t>> sum_percpu(const bpf_map* map, uint32_t keys) {
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return make_error("cannot count possible CPUs");
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu)), out(keys);
+  for (uint32_t k = 0; k < keys; k++) {
+    if (bpf_map_lookup_elem(bpf_map__fd(map), &k, per_cpu.data()) != 0) {
+      return make_error("cannot read map {}: {}", bpf_map__name(map), strerror(errno));
+    }
+    for (uint64_t v : per_cpu) out[k] += v;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> closest_functions(const goelf::GoBinary& bin, const std::string& name,
+                                           size_t n) {
+  std::vector<std::pair<size_t, std::string>> scored;
+  for (const goelf::PclnFunction& f : bin.pclntab().functions) {
+    // A name that contains what was typed ("gcStart" in "runtime.gcStart") ranks first.
+    size_t d = f.name.find(name) != std::string::npos ? f.name.size() - name.size()
+                                                       : 1000 + edit_distance(name, f.name);
+    scored.emplace_back(d, f.name);
+  }
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<long>(std::min(n, scored.size())),
+                    scored.end());
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n && i < scored.size(); i++) out.push_back(scored[i].second);
+  return out;
+}
+
+uint64_t log2_percentile(const std::vector<uint64_t>& slots, double q) {
+  uint64_t total = 0;
+  for (uint64_t c : slots) total += c;
+  if (total == 0) return 0;
+  uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(total));
+  if (rank >= total) rank = total - 1;
+  uint64_t seen = 0;
+  for (size_t s = 0; s < slots.size(); s++) {
+    seen += slots[s];
+    if (seen > rank) return s >= 63 ? UINT64_MAX : (uint64_t{1} << (s + 1));
+  }
+  return 0;
+}
+
+Result<report::Report> run_trace(const TraceOptions& o,
+                                 const std::function<void(const std::string&)>& progress) {
+  if (o.functions.empty()) return make_usage_error("no function to trace: give -f FUNC");
+  if (o.functions.size() > TRACE_MAX_FUNCS) {
+    return make_usage_error("at most {} functions per trace", TRACE_MAX_FUNCS);
+  }
+  if (o.pid.has_value() == !o.command.empty()) {
+    return make_usage_error("trace takes -p PID or -- CMD ARGS (one of them)");
+  }
+  if (o.duration_s && *o.duration_s <= 0) return make_usage_error("-d must be a positive number of seconds");
+
+  auto target = o.pid ? probe::Target::attach(*o.pid)
+                      : probe::Target::launch({o.command, o.command_env, o.command_stdout,
+                                               o.command_stderr});
+  if (!target) return target.error();
+  probe::Target& t = **target;
+  auto bin = goelf::GoBinary::open(t.binary());
+  if (!bin) return bin.error();
+
+  // Every function must be probeable before anything is attached.
+  for (const std::string& f : o.functions) {
+    if (bin->find_function(f)) continue;
+    return make_usage_error("unknown function {} in {} ({}): not in its function table, or "
+                            "inlined at every call; closest: {}",
+                            f, t.exe(), bin->build().go_version,
+                            fmt::join(closest_functions(*bin, f), ", "));
+  }
+
+  auto cost = probe::run_uprobe_selftest(kCalibrationCalls);
+  if (!cost) return make_error("calibration failed: {} (run gri doctor)", cost.error().message);
+
+  probe::Owned<trace_bpf, trace_bpf__destroy> skel(trace_bpf__open());
+  if (!skel) return make_error("cannot open the trace BPF object: {}", strerror(errno));
+  skel->rodata->cfg.tgid = static_cast<__u32>(t.pid());
+  skel->rodata->cfg.nfuncs = static_cast<__u32>(o.functions.size());
+  bpf_map__set_max_entries(skel->maps.inflight, kInflight);
+  if (int err = trace_bpf__load(skel.get()); err != 0) {
+    return make_error("cannot load the trace BPF programs: {} (run gri doctor)", strerror(-err));
+  }
+
+  std::vector<probe::Link> links;
+  size_t returns = 0;
+  for (size_t i = 0; i < o.functions.size(); i++) {
+    auto l = probe::attach_entry_and_returns(*bin, o.functions[i], skel->progs.trace_entry,
+                                             skel->progs.trace_return, i, t.pid());
+    if (!l) {
+      if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
+      return l.error();
+    }
+    returns += l->size() - 1;
+    for (auto& link : *l) links.push_back(std::move(link));
+  }
+  if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
+  progress(fmt::format("tracing {} function(s) of PID {} ({} entry and {} return probes); one hit "
+                       "costs {:.1f} us here. {}",
+                       o.functions.size(), t.pid(), o.functions.size(), returns,
+                       cost->ns_per_hit / 1000,
+                       o.duration_s ? fmt::format("Stops after {} s or Ctrl-C.", *o.duration_s)
+                                    : std::string("Ctrl-C stops.")));
+
+  auto started = std::chrono::steady_clock::now();
+  if (auto st = t.start(); !st) return st.error();
+  std::optional<std::chrono::milliseconds> limit;
+  if (o.duration_s) limit = std::chrono::milliseconds(static_cast<int64_t>(*o.duration_s * 1000));
+  auto end = t.wait(limit);
+  if (!end) return end.error();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  auto calls = sum_percpu(skel->maps.calls, TRACE_MAX_FUNCS);
+  if (!calls) return calls.error();
+  auto hist = sum_percpu(skel->maps.hist, TRACE_MAX_FUNCS * TRACE_HIST_SLOTS);
+  if (!hist) return hist.error();
+  auto ctr = sum_percpu(skel->maps.counters, TRACE_CTR_NR);
+  if (!ctr) return ctr.error();
+  links.clear();  // detach before anything else: the target runs unprobed from here
+  if (*end != probe::Target::End::kExited && t.launched()) {
+    progress("stopping the command (SIGTERM)");
+    t.stop(std::chrono::milliseconds(2000));
+  }
+
+  report::Report r;
+  r.experiment = "trace";
+  r.target = {t.pid(), t.exe(), bin->build().go_version, std::nullopt};
+  r.duration_s = elapsed;
+  uint64_t hits = (*ctr)[TRACE_CTR_RETURNS];
+  report::Table table{"functions (latency per goroutine, entry to return; log2 buckets, "
+                      "percentiles are bucket upper bounds)",
+                      {"function", "calls", "timed", "p50", "p99", "max <"},
+                      {}};
+  nlohmann::ordered_json functions = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < o.functions.size(); i++) {
+    std::vector<uint64_t> slots((*hist).begin() + static_cast<long>(i * TRACE_HIST_SLOTS),
+                                (*hist).begin() + static_cast<long>((i + 1) * TRACE_HIST_SLOTS));
+    uint64_t timed = 0;
+    size_t top = 0;
+    nlohmann::ordered_json buckets = nlohmann::ordered_json::array();
+    for (size_t s = 0; s < slots.size(); s++) {
+      if (!slots[s]) continue;
+      timed += slots[s];
+      top = s;
+      buckets.push_back({{"lo_ns", s == 0 ? 0 : uint64_t{1} << s},
+                         {"hi_ns", uint64_t{1} << (s + 1)},
+                         {"count", slots[s]}});
+    }
+    hits += (*calls)[i];
+    uint64_t p50 = log2_percentile(slots, 0.50), p99 = log2_percentile(slots, 0.99);
+    nlohmann::ordered_json fn;
+    fn["name"] = o.functions[i];
+    fn["calls"] = (*calls)[i];
+    fn["latency_ns"] = {{"count", timed}, {"p50", p50}, {"p99", p99}, {"hist", buckets}};
+    functions.push_back(std::move(fn));
+    table.rows.push_back({o.functions[i], std::to_string((*calls)[i]), std::to_string(timed),
+                          timed ? human_ns(p50) : "-", timed ? human_ns(p99) : "-",
+                          timed ? human_ns(uint64_t{1} << (top + 1)) : "-"});
+  }
+  r.data["functions"] = std::move(functions);
+  r.data["unmatched_returns"] = (*ctr)[TRACE_CTR_UNMATCHED_RETURN];
+  r.data["untimed_depth_overflow"] = (*ctr)[TRACE_CTR_DEPTH_OVERFLOW];
+  r.data["untimed_inflight_full"] = (*ctr)[TRACE_CTR_INFLIGHT_FULL];
+  r.tables.push_back(std::move(table));
+  if ((*ctr)[TRACE_CTR_UNMATCHED_RETURN]) {
+    r.notes.push_back(fmt::format("{} returns had no entry (calls in flight when tracing began)",
+                                  (*ctr)[TRACE_CTR_UNMATCHED_RETURN]));
+  }
+  if ((*ctr)[TRACE_CTR_DEPTH_OVERFLOW] || (*ctr)[TRACE_CTR_INFLIGHT_FULL]) {
+    r.notes.push_back(fmt::format("{} calls counted but not timed (recursion deeper than {}, or {} "
+                                  "goroutines in traced calls at once)",
+                                  (*ctr)[TRACE_CTR_DEPTH_OVERFLOW] + (*ctr)[TRACE_CTR_INFLIGHT_FULL],
+                                  TRACE_MAX_DEPTH, kInflight));
+  }
+  if (t.wait_status()) {
+    r.notes.push_back(fmt::format("the command {}", probe::describe_wait_status(*t.wait_status())));
+  }
+  r.overhead = {hits, cost->ns_per_hit, static_cast<double>(hits) * cost->ns_per_hit / 1e9};
+  return r;
+}
+
+}  // namespace gri::trace
