@@ -67,6 +67,25 @@ INSTANTIATE_TEST_SUITE_P(Toolchains, TraceTest,
                            return param_name(info.param.label + info.param.variant);
                          });
 
+// The control: the same workload under a uretprobe (bpftrace's) crashes, because the stack
+// copier finds the uretprobe trampoline's return address. This is what gri's RET-site return
+// probes avoid, and it shows the workload really moves stacks under main.work.
+TEST(TraceControl, UretprobeCrashesTheSameWorkload) {
+  skip_without_root();
+  if (system("command -v bpftrace >/dev/null") != 0) {
+    GTEST_SKIP() << "skipped: bpftrace is not installed (tools/setup installs it)";
+  }
+  TempDir dir;
+  std::string exe = probe_path("go1.26", "trace");
+  std::string out = dir.path() + "/bpftrace.out";
+  std::string cmd = "timeout 120 bpftrace -q -e 'uretprobe:" + exe +
+                    ":main.work { @n = count(); }' -c '" + exe + " -n 2000' >" + out + " 2>&1";
+  ASSERT_EQ(system(cmd.c_str()), 0) << read_file(out);
+  std::string text = read_file(out);
+  EXPECT_NE(text.find("unexpected return pc for main.work"), std::string::npos) << text.substr(0, 2000);
+  EXPECT_EQ(text.find("ok=true"), std::string::npos) << "the workload survived a uretprobe";
+}
+
 // Reads `n` bytes of a live process's memory at `addr` (/proc/PID/mem).
 std::vector<uint8_t> process_bytes(pid_t pid, uint64_t addr, size_t n) {
   std::ifstream mem("/proc/" + std::to_string(pid) + "/mem", std::ios::binary);

@@ -109,6 +109,7 @@ Result<report::Report> run_trace(const TraceOptions& o,
   if (!target) return target.error();
   probe::Target& t = **target;
   auto bin = goelf::GoBinary::open(t.binary());
+  if (!bin && o.pid) return make_error("PID {} ({}): {}", t.pid(), t.exe(), bin.error().message);
   if (!bin) return bin.error();
 
   // Every function must be probeable before anything is attached.
