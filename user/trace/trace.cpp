@@ -14,6 +14,7 @@
 #include "probe/owned.h"
 #include "probe/target.h"
 #include "probe/uprobe_check.h"
+#include "snapshot/snapshot.h"
 #include "bpf/trace.h"
 #include "trace.skel.h"
 
@@ -153,11 +154,37 @@ Result<report::Report> run_trace(const TraceOptions& o,
                        o.duration_s ? fmt::format("Stops after {} s or Ctrl-C.", *o.duration_s)
                                     : std::string("Ctrl-C stops.")));
 
+  // GOMAXPROCS for the report, from one snapshot of the live runtime: at once for a live
+  // process; for a command, once its runtime has set up its Ps (allp is empty before).
+  std::optional<int> gomaxprocs;
+  std::string gomaxprocs_why = "the target exited before its runtime could be read";
+  auto read_gomaxprocs = [&] {
+    auto snap = snapshot::Snapshotter::open(t.pid());
+    auto taken = snap ? snap->take() : Result<snapshot::RuntimeSnapshot>(snap.error());
+    if (!taken) {
+      gomaxprocs_why = taken.error().message;
+    } else if (taken->gomaxprocs > 0) {
+      gomaxprocs = taken->gomaxprocs;
+    }
+  };
+  if (!t.launched()) read_gomaxprocs();
+
+  using std::chrono::milliseconds;
   auto started = std::chrono::steady_clock::now();
   if (auto st = t.start(); !st) return st.error();
-  std::optional<std::chrono::milliseconds> limit;
-  if (o.duration_s) limit = std::chrono::milliseconds(static_cast<int64_t>(*o.duration_s * 1000));
-  auto end = t.wait(limit);
+  std::optional<milliseconds> limit;
+  if (o.duration_s) limit = milliseconds(static_cast<int64_t>(*o.duration_s * 1000));
+  constexpr milliseconds kRuntimeSetUp{100};
+  Result<probe::Target::End> end = probe::Target::End::kDuration;
+  if (t.launched() && (!limit || *limit > kRuntimeSetUp)) {
+    end = t.wait(kRuntimeSetUp);
+    if (end && *end == probe::Target::End::kDuration) {
+      read_gomaxprocs();
+      end = t.wait(limit ? std::optional(*limit - kRuntimeSetUp) : std::nullopt);
+    }
+  } else {
+    end = t.wait(limit);
+  }
   if (!end) return end.error();
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -175,7 +202,8 @@ Result<report::Report> run_trace(const TraceOptions& o,
 
   report::Report r;
   r.experiment = "trace";
-  r.target = {t.pid(), t.exe(), bin->build().go_version, std::nullopt};
+  r.target = {t.pid(), t.exe(), bin->build().go_version, gomaxprocs};
+  if (!gomaxprocs) r.degraded.push_back({"target.gomaxprocs", gomaxprocs_why});
   r.duration_s = elapsed;
   uint64_t hits = (*ctr)[TRACE_CTR_RETURNS];
   report::Table table{"functions (latency per goroutine, entry to return; log2 buckets, "
