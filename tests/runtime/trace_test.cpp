@@ -144,6 +144,43 @@ TEST(TraceLifecycle, SigkillOfGriLeavesNoProbeBehind) {
   EXPECT_EQ(links.find("trace_return"), std::string::npos) << links;
 }
 
+// SIGTERM (as Ctrl-C's SIGINT) ends a session: gri reports what it saw and exits 0, the
+// target goes on.
+TEST(TraceLifecycle, SigtermEndsTheSessionWithAReport) {
+  skip_without_root();
+  TempDir dir;
+  std::string exe = probe_path("go1.19", "trace");
+  auto target = gri::probe::HeldChild::spawn({{exe, "-n", "400000"}, {}, dir.path() + "/out", ""});
+  ASSERT_TRUE(target);
+  ASSERT_TRUE(target->release());
+  auto tracer = gri::probe::HeldChild::spawn(
+      {{build_dir() + "/gri", "trace", "-p", std::to_string(target->pid()), "-f", "main.work",
+        "--json", dir.path() + "/report.json"},
+       {},
+       dir.path() + "/gri.out",
+       dir.path() + "/gri.err"});
+  ASSERT_TRUE(tracer);
+  ASSERT_TRUE(tracer->release());
+  bool attached = false;
+  for (int i = 0; i < 300 && !attached; i++) {
+    std::this_thread::sleep_for(10ms);
+    attached = read_file(dir.path() + "/gri.err").find("tracing") != std::string::npos;
+  }
+  ASSERT_TRUE(attached) << read_file(dir.path() + "/gri.err");
+  std::this_thread::sleep_for(200ms);
+  kill(tracer->pid(), SIGTERM);
+  auto st = tracer->wait(10s);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << read_file(dir.path() + "/gri.err");
+  auto report = nlohmann::json::parse(read_file(dir.path() + "/report.json"));
+  EXPECT_EQ(report["schema"], "gri.report/1");
+  EXPECT_GT(report["data"]["functions"][0]["calls"].get<uint64_t>(), 0u);
+  EXPECT_NE(read_file(dir.path() + "/gri.out").find("main.work"), std::string::npos);
+  auto done = target->wait(120s);
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_NE(read_file(dir.path() + "/out").find("ok=true"), std::string::npos);
+}
+
 // A process in its own PID and mount namespaces, traced by its host PID.
 TEST(TraceLifecycle, TargetInItsOwnPidNamespace) {
   skip_without_root();

@@ -98,13 +98,62 @@ Check paranoid(const System& sys) {
   return {"perf-paranoid", Verdict::kPass, fmt::format("perf_event_paranoid={}", level), ""};
 }
 
+// The raw perf_event_open of a cycles counter says whether there is a hardware PMU; with
+// privileges, gri's own counter helper (per-CPU counters read from BPF) must agree with it.
 Check hw_counters(const System& sys) {
   int err = sys.open_hw_cycles();
-  if (err == 0) return {"hw-pmu", Verdict::kPass, "hardware cycles counter opens", ""};
-  return {"hw-pmu", Verdict::kWarn,
-          fmt::format("no hardware PMU ({}): cycles, instructions, cache-misses unavailable",
-                      strerror(err)),
-          "expected in a VM; reports fall back to cpu-clock sampling"};
+  const std::string none = fmt::format(
+      "no hardware PMU ({}): cycles, instructions, cache-misses unavailable", strerror(err));
+  const std::string vm_fix = "expected in a VM; reports fall back to cpu-clock sampling";
+  if (!privileged(sys)) {
+    if (err == 0) return {"hw-pmu", Verdict::kPass, "hardware cycles counter opens", ""};
+    return {"hw-pmu", Verdict::kWarn, none, vm_fix};
+  }
+  auto r = sys.hw_counter_selftest();
+  if (!r) {
+    if (err == 0) {
+      return {"hw-pmu", Verdict::kFail,
+              fmt::format("a cycles counter opens, but gri's counter helper failed: {}",
+                          r.error().message),
+              "see gri doctor -v for libbpf's log"};
+    }
+    return {"hw-pmu", Verdict::kWarn, none, vm_fix};
+  }
+  const probe::HwCounterReading* cycles = nullptr;
+  for (const auto& c : r->counters) {
+    if (c.counter == probe::HwCounter::kCycles) cycles = &c;
+  }
+  bool helper_has_cycles = cycles && cycles->unavailable.empty();
+  if (helper_has_cycles != (err == 0)) {
+    std::string helper = helper_has_cycles ? "available" : cycles ? cycles->unavailable : "nothing";
+    return {"hw-pmu", Verdict::kFail,
+            fmt::format("perf_event_open(cycles) {} but gri's counter helper says {}",
+                        err == 0 ? "succeeds" : fmt::format("fails ({})", strerror(err)), helper),
+            "report this machine: gri's hardware counter code is wrong here"};
+  }
+  if (err != 0) return {"hw-pmu", Verdict::kWarn, none, vm_fix};
+
+  std::vector<std::string> read, missing;
+  for (const auto& c : r->counters) {
+    std::string_view name = probe::hw_counter_name(c.counter);
+    if (!c.unavailable.empty()) {
+      missing.push_back(std::string(name));
+    } else if (c.err != 0 || c.value == 0 || c.enabled_ns == 0) {
+      return {"hw-pmu", Verdict::kFail,
+              fmt::format("{} opens, but BPF read {} from it ({})", name, c.value,
+                          c.err != 0 ? strerror(static_cast<int>(-c.err)) : "no error"),
+              "report this machine: bpf_perf_event_read_value fails here"};
+    } else {
+      read.push_back(fmt::format("{} {}", name, c.value));
+    }
+  }
+  if (!missing.empty()) {
+    return {"hw-pmu", Verdict::kWarn,
+            fmt::format("read from BPF: {}; {} unavailable", fmt::join(read, ", "),
+                        fmt::join(missing, ", ")),
+            "this PMU lacks those events; reports say so"};
+  }
+  return {"hw-pmu", Verdict::kPass, fmt::format("read from BPF: {}", fmt::join(read, ", ")), ""};
 }
 
 Check lockdown(const System& sys) {
@@ -141,6 +190,115 @@ Check uprobe_selftest(const System& sys) {
           fmt::format("a uprobe on gri itself fired {}/{} times; one hit costs {:.1f} us here",
                       r->hits, r->calls, r->ns_per_hit / 1000),
           ""};
+}
+
+// Switches, wakeups and signals of gri's own thread are kept, a bystander process's are
+// dropped, and every kept thread id is one of ours by /proc/self/task.
+Check tracepoints(const System& sys) {
+  auto r = sys.tracepoint_selftest();
+  if (!r) {
+    return {"tracepoints", Verdict::kFail, r.error().message,
+            "check tracefs (mount -t tracefs nodev /sys/kernel/tracing) and gri doctor -v"};
+  }
+  const uint64_t n = r->rounds;
+  std::vector<std::string> bad;
+  auto at_least = [&](uint64_t got, std::string_view what) {
+    if (got < n) bad.push_back(fmt::format("{} {} (expected >= {})", got, what, n));
+  };
+  at_least(r->switch_out, "switch-outs of ours");
+  at_least(r->switch_in, "switch-ins of ours");
+  at_least(r->wakeup, "wakeups of ours");
+  at_least(r->switch_other, "switches of the bystander seen");
+  at_least(r->wakeup_other, "wakeups of the bystander seen");
+  if (r->own_tid_events == 0) bad.push_back("no event of the calling thread was kept");
+  if (!r->foreign_tids.empty()) {
+    bad.push_back(
+        fmt::format("kept events of threads not ours: {}", fmt::join(r->foreign_tids, ", ")));
+  }
+  if (r->signal_ours != n || r->signal_other != n) {
+    bad.push_back(fmt::format("signal {}: {} of ours and {} of the bystander's (sent {} each)",
+                              r->signal, r->signal_ours, r->signal_other, n));
+  }
+  if (r->switch_prev_not_current != 0 || r->classic_prev_not_current != 0) {
+    bad.push_back(fmt::format("sched_switch ran {} times with prev != current",
+                              r->switch_prev_not_current + r->classic_prev_not_current));
+  }
+  if (r->classic_unavailable.empty()) {
+    at_least(r->classic_switch_out, "classic switch-outs of ours");
+  }
+  if (!bad.empty()) {
+    return {"tracepoints", Verdict::kFail, fmt::format("filter by tgid: {}", fmt::join(bad, "; ")),
+            "report this machine: tracepoint events are lost or misattributed"};
+  }
+  std::string detail =
+      fmt::format("kept {} switches, {} wakeups, {}/{} signals of ours; a bystander's {} dropped",
+                  r->switch_out, r->wakeup, r->signal_ours, n,
+                  r->switch_other + r->wakeup_other + r->signal_other);
+  if (!r->classic_unavailable.empty()) {
+    return {"tracepoints", Verdict::kWarn,
+            fmt::format("{}; classic tracepoints: {}", detail, r->classic_unavailable),
+            "mount -t tracefs nodev /sys/kernel/tracing"};
+  }
+  return {"tracepoints", Verdict::kPass, detail, ""};
+}
+
+// cpu-clock samples of gri's own spinning thread: about frequency x its CPU time, each
+// with a user stack.
+Check perf_sampling(const System& sys) {
+  auto r = sys.sampling_selftest();
+  if (!r) {
+    return {"perf-sampling", Verdict::kFail, r.error().message,
+            "check perf_event_paranoid and kernel.perf_event_max_sample_rate"};
+  }
+  // Expected samples follow the spin's CPU time; a spin that got little CPU tests little.
+  if (r->cpu_ms < 0.9 * static_cast<double>(r->spin_ms)) {
+    return {"perf-sampling", Verdict::kFail,
+            fmt::format("gri's spin got {:.0f} ms of CPU in {:.0f} ms, not {} ms", r->cpu_ms,
+                        r->wall_ms, r->spin_ms),
+            "run gri doctor on a less loaded machine"};
+  }
+  uint64_t lo = r->expected / 2, hi = r->expected * 3 / 2;
+  if (r->samples < lo || r->samples > hi) {
+    return {"perf-sampling", Verdict::kFail,
+            fmt::format("{} cpu-clock samples of gri running {:.0f} ms at {} Hz (expected {}-{})",
+                        r->samples, r->cpu_ms, r->frequency_hz, lo, hi),
+            "report this machine: perf sampling is unreliable here"};
+  }
+  if (r->samples_user_stack != r->samples) {
+    return {"perf-sampling", Verdict::kFail,
+            fmt::format("{} of {} samples had no user stack", r->samples - r->samples_user_stack,
+                        r->samples),
+            "report this machine: bpf_get_stack(BPF_F_USER_STACK) fails here"};
+  }
+  return {"perf-sampling", Verdict::kPass,
+          fmt::format("{} samples/{:.0f} ms on CPU at {} Hz, all with user stacks; {} others "
+                      "dropped",
+                      r->samples, r->cpu_ms, r->frequency_hz, r->samples_other),
+          ""};
+}
+
+// A burst into a one-page ring: every record is either delivered or counted as lost.
+Check ringbuf(const System& sys) {
+  auto r = sys.ringbuf_selftest();
+  if (!r) {
+    return {"ringbuf", Verdict::kFail, r.error().message, "see gri doctor -v for libbpf's log"};
+  }
+  std::string counts = fmt::format("{} records into a {} B ring: {} reserved, {} lost",
+                                   r->submitted, r->ring_bytes, r->reserved, r->lost);
+  // Every line fits 100 columns on a 4 KiB-page machine.
+  std::string problem;
+  if (r->reserved + r->lost != r->submitted) {
+    problem = "reserved + lost != submitted";
+  } else if (r->lost == 0) {
+    problem = "the ring never overflowed, so lost counting was not tested";
+  } else if (r->consumed != r->reserved || !r->in_order) {
+    problem = fmt::format("{} read back{}", r->consumed, r->in_order ? "" : ", out of order");
+  }
+  if (!problem.empty()) {
+    return {"ringbuf", Verdict::kFail, fmt::format("{}: {}", counts, problem),
+            "report this machine: ring buffer losses are miscounted"};
+  }
+  return {"ringbuf", Verdict::kPass, fmt::format("{} (counted), all read back", counts), ""};
 }
 
 Check memory_cgroup(const System& sys) {
@@ -206,7 +364,12 @@ std::vector<Check> run_checks(System& sys) {
   // Loading needs privileges; without them every BPF line would only repeat that.
   if (privileged(sys)) {
     checks.push_back(bpf_load(sys));
-    if (checks.back().verdict == Verdict::kPass) checks.push_back(uprobe_selftest(sys));
+    if (checks.back().verdict == Verdict::kPass) {
+      checks.push_back(uprobe_selftest(sys));
+      checks.push_back(tracepoints(sys));
+      checks.push_back(perf_sampling(sys));
+      checks.push_back(ringbuf(sys));
+    }
   }
   return checks;
 }

@@ -51,11 +51,17 @@ class System {
   // Where tracefs is mounted, if it is.
   virtual std::optional<std::string> tracefs_mount() const = 0;
   virtual Status mount_tracefs(const std::string& where) = 0;
-  // 0 when a hardware cycles counter opens, else the errno.
+  // 0 when a hardware cycles counter opens on this process, else the errno: a raw
+  // perf_event_open, the oracle that gri's counter helper must agree with.
   virtual int open_hw_cycles() const = 0;
   // Loads a minimal kprobe-type program (libbpf's feature probe).
   virtual Status load_trivial_bpf() const = 0;
+  // The self-tests of user/probe/uprobe_check.h, on gri itself (they need privileges).
   virtual Result<probe::SelftestResult> uprobe_selftest() const = 0;
+  virtual Result<probe::HwSelftestResult> hw_counter_selftest() const = 0;
+  virtual Result<probe::TracepointSelftestResult> tracepoint_selftest() const = 0;
+  virtual Result<probe::SamplingSelftestResult> sampling_selftest() const = 0;
+  virtual Result<probe::RingbufSelftestResult> ringbuf_selftest() const = 0;
   virtual std::vector<GoToolchain> go_toolchains() const = 0;
 };
 

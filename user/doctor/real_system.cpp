@@ -124,6 +124,22 @@ class RealSystem final : public System {
     return probe::run_uprobe_selftest(kCalls);
   }
 
+  Result<probe::HwSelftestResult> hw_counter_selftest() const override {
+    return probe::run_hw_counter_selftest();
+  }
+
+  Result<probe::TracepointSelftestResult> tracepoint_selftest() const override {
+    return probe::run_tracepoint_selftest(kSleeps);
+  }
+
+  Result<probe::SamplingSelftestResult> sampling_selftest() const override {
+    return probe::run_sampling_selftest(kSampleHz, kSpinMs);
+  }
+
+  Result<probe::RingbufSelftestResult> ringbuf_selftest() const override {
+    return probe::run_ringbuf_selftest(probe::ringbuf_selftest_events());
+  }
+
   std::vector<GoToolchain> go_toolchains() const override {
     std::vector<std::string> candidates;
     if (const char* path = getenv("PATH")) {
@@ -156,6 +172,11 @@ class RealSystem final : public System {
 
  private:
   static constexpr uint64_t kCalls = 2000;
+  static constexpr uint64_t kSleeps = 20;
+  // 999 Hz, not 1000: not a multiple of HZ, so samples do not move in lockstep with
+  // tick-driven work (why profilers sample at 49 or 99 Hz).
+  static constexpr uint64_t kSampleHz = 999;
+  static constexpr uint64_t kSpinMs = 200;
 };
 
 }  // namespace
