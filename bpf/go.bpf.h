@@ -13,6 +13,7 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "go_offsets.h"
 
 #if defined(__TARGET_ARCH_x86)
 static __always_inline __u64 go_arg(const struct pt_regs *ctx, int i)
@@ -48,6 +49,30 @@ static __always_inline __u64 go_g(const struct pt_regs *ctx)
 #else
 #error "gri traces Go on x86-64 and arm64 only"
 #endif
+
+/* The goroutine ID of g (0 for a g0 or when unreadable). */
+static __always_inline __u64 go_goid(__u64 g, const volatile struct go_offsets *o)
+{
+	__u64 id = 0;
+
+	bpf_probe_read_user(&id, sizeof(id), (void *)(g + o->g_goid));
+	return id;
+}
+
+/* The id of the P that g's M holds (g.m.p.id; on g0 too), or -1 when it holds none. */
+static __always_inline __s32 go_p_id(__u64 g, const volatile struct go_offsets *o)
+{
+	__u64 m = 0, p = 0;
+	__s32 id = -1;
+
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)(g + o->g_m)) || !m)
+		return -1;
+	if (bpf_probe_read_user(&p, sizeof(p), (void *)(m + o->m_p)) || !p)
+		return -1;
+	if (bpf_probe_read_user(&id, sizeof(id), (void *)(p + o->p_id)))
+		return -1;
+	return id;
+}
 
 /* True when the current task belongs to the traced process (tgid 0: any process). */
 static __always_inline bool is_target_tgid(__u32 tgid)

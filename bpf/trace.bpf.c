@@ -28,6 +28,13 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TRACE_MAX_FUNCS * TRACE_MAX_PS);
+	__type(key, __u32);
+	__type(value, __u64);
+} calls_by_p SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TRACE_CTR_NR);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -60,6 +67,14 @@ int trace_entry(struct pt_regs *ctx)
 		return 0;
 	add(&calls, func);
 	key.g = go_g(ctx);
+	if (cfg.count_ps) {
+		__s32 p = go_p_id(key.g, &cfg.go);
+
+		if (p >= 0 && p < TRACE_MAX_PS)
+			add(&calls_by_p, func * TRACE_MAX_PS + (__u32)p);
+		else
+			add(&counters, TRACE_CTR_NO_P);
+	}
 	key.func = func;
 	f = bpf_map_lookup_elem(&inflight, &key);
 	if (!f) {

@@ -56,9 +56,27 @@ TEST_P(TraceTest, CountsEveryCallAndTimesItWhileStacksMove) {
   for (const auto& b : fn["latency_ns"]["hist"]) hist_total += b["count"].get<uint64_t>();
   EXPECT_EQ(hist_total, kCalls);
   EXPECT_EQ(j["data"]["unmatched_returns"], 0);
+  // Every call ran on some P (g.m.p.id through offsets from DWARF or the version's table).
+  uint64_t by_p = 0;
+  for (const auto& c : fn["calls_by_p"]) by_p += c.get<uint64_t>();
+  EXPECT_EQ(by_p, kCalls);
+  EXPECT_EQ(j["data"]["calls_without_p"], 0);
   EXPECT_EQ(j["overhead"]["probe_hits"], 2 * kCalls) << "one entry and one return hit per call";
   EXPECT_GT(j["overhead"]["probe_cost_ns"].get<double>(), 0);
   EXPECT_GT(fn["latency_ns"]["p99"].get<uint64_t>(), fn["latency_ns"]["p50"].get<uint64_t>() / 2);
+}
+
+// With GOMAXPROCS=1 there is one P: every call is counted on P 0.
+TEST_P(TraceTest, OneProcMeansEveryCallOnP0) {
+  gri::trace::TraceOptions o;
+  o.command = {GetParam().path("trace"), "-n", "300"};
+  o.command_env = {"GOMAXPROCS=1"};
+  o.command_stdout = "/dev/null";
+  o.functions = {"main.work"};
+  auto r = gri::trace::run_trace(o, [](const std::string&) {});
+  ASSERT_TRUE(r) << r.error().message;
+  auto j = gri::report::render_json(*r);
+  EXPECT_EQ(j["data"]["functions"][0]["calls_by_p"], nlohmann::json::array({300}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Toolchains, TraceTest,
@@ -84,6 +102,25 @@ TEST(TraceControl, UretprobeCrashesTheSameWorkload) {
   std::string text = read_file(out);
   EXPECT_NE(text.find("unexpected return pc for main.work"), std::string::npos) << text.substr(0, 2000);
   EXPECT_EQ(text.find("ok=true"), std::string::npos) << "the workload survived a uretprobe";
+}
+
+// Starts `gri trace -p PID -f main.work ARGS...` with its output in dir/gri.out and
+// dir/gri.err, and waits until it says it is tracing.
+gri::Result<gri::probe::HeldChild> start_gri_trace(pid_t pid, const TempDir& dir,
+                                                   const std::vector<std::string>& args = {}) {
+  std::vector<std::string> argv = {build_dir() + "/gri", "trace", "-p", std::to_string(pid), "-f",
+                                   "main.work"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto tracer = gri::probe::HeldChild::spawn({argv, {}, dir.path() + "/gri.out", dir.path() + "/gri.err"});
+  if (!tracer) return tracer.error();
+  if (auto st = tracer->release(); !st) return st.error();
+  bool attached = false;
+  for (int i = 0; i < 300 && !attached; i++) {
+    std::this_thread::sleep_for(10ms);
+    attached = read_file(dir.path() + "/gri.err").find("tracing") != std::string::npos;
+  }
+  if (!attached) return gri::make_error("gri did not attach: {}", read_file(dir.path() + "/gri.err"));
+  return tracer;
 }
 
 // Reads `n` bytes of a live process's memory at `addr` (/proc/PID/mem).
@@ -114,21 +151,8 @@ TEST(TraceLifecycle, SigkillOfGriLeavesNoProbeBehind) {
   uint64_t entry = point->addr + point->entry_offset;  // non-PIE: link address = run address
   auto before = process_bytes(target->pid(), entry, 1);
 
-  std::string gri = build_dir() + "/gri";
-  auto tracer = gri::probe::HeldChild::spawn(
-      {{gri, "trace", "-p", std::to_string(target->pid()), "-f", "main.work"},
-       {},
-       dir.path() + "/gri.out",
-       dir.path() + "/gri.err"});
-  ASSERT_TRUE(tracer);
-  ASSERT_TRUE(tracer->release());
-  // Wait until gri says it is tracing, and the breakpoint is in the target's code.
-  bool attached = false;
-  for (int i = 0; i < 300 && !attached; i++) {
-    std::this_thread::sleep_for(10ms);
-    attached = read_file(dir.path() + "/gri.err").find("tracing") != std::string::npos;
-  }
-  ASSERT_TRUE(attached) << read_file(dir.path() + "/gri.err");
+  auto tracer = start_gri_trace(target->pid(), dir);
+  ASSERT_TRUE(tracer) << tracer.error().message;
   EXPECT_EQ(process_bytes(target->pid(), entry, 1)[0], 0xcc) << "uprobe breakpoint in place";
   kill(tracer->pid(), SIGKILL);
   ASSERT_TRUE(tracer->wait(10s));
@@ -153,20 +177,8 @@ TEST(TraceLifecycle, SigtermEndsTheSessionWithAReport) {
   auto target = gri::probe::HeldChild::spawn({{exe, "-n", "400000"}, {}, dir.path() + "/out", ""});
   ASSERT_TRUE(target);
   ASSERT_TRUE(target->release());
-  auto tracer = gri::probe::HeldChild::spawn(
-      {{build_dir() + "/gri", "trace", "-p", std::to_string(target->pid()), "-f", "main.work",
-        "--json", dir.path() + "/report.json"},
-       {},
-       dir.path() + "/gri.out",
-       dir.path() + "/gri.err"});
-  ASSERT_TRUE(tracer);
-  ASSERT_TRUE(tracer->release());
-  bool attached = false;
-  for (int i = 0; i < 300 && !attached; i++) {
-    std::this_thread::sleep_for(10ms);
-    attached = read_file(dir.path() + "/gri.err").find("tracing") != std::string::npos;
-  }
-  ASSERT_TRUE(attached) << read_file(dir.path() + "/gri.err");
+  auto tracer = start_gri_trace(target->pid(), dir, {"--json", dir.path() + "/report.json"});
+  ASSERT_TRUE(tracer) << tracer.error().message;
   std::this_thread::sleep_for(200ms);
   kill(tracer->pid(), SIGTERM);
   auto st = tracer->wait(10s);

@@ -10,7 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "goelf/runtime_layout.h"
 #include "probe/go_uprobe.h"
+#include "probe/maps.h"
 #include "probe/owned.h"
 #include "probe/target.h"
 #include "probe/uprobe_check.h"
@@ -45,20 +47,6 @@ std::string human_ns(uint64_t ns) {
   if (ns < 1000000) return fmt::format("{:.1f}us", ns / 1e3);
   if (ns < 1000000000) return fmt::format("{:.1f}ms", ns / 1e6);
   return fmt::format("{:.2f}s", ns / 1e9);
-}
-
-// Sums a per-CPU array map of u64 into one value per key.
-Result<std::vector<uint64_t>> sum_percpu(const bpf_map* map, uint32_t keys) {
-  int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return make_error("cannot count possible CPUs");
-  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu)), out(keys);
-  for (uint32_t k = 0; k < keys; k++) {
-    if (bpf_map_lookup_elem(bpf_map__fd(map), &k, per_cpu.data()) != 0) {
-      return make_error("cannot read map {}: {}", bpf_map__name(map), strerror(errno));
-    }
-    for (uint64_t v : per_cpu) out[k] += v;
-  }
-  return out;
 }
 
 }  // namespace
@@ -129,6 +117,22 @@ Result<report::Report> run_trace(const TraceOptions& o,
   if (!skel) return make_error("cannot open the trace BPF object: {}", strerror(errno));
   skel->rodata->cfg.tgid = static_cast<__u32>(t.pid());
   skel->rodata->cfg.nfuncs = static_cast<__u32>(o.functions.size());
+  // Calls per P need g.m.p.id: offsets from the binary's DWARF or its version's table.
+  goelf::RuntimeLayout layout = goelf::resolve_layout(bin->elf(), bin->build().go_version);
+  std::string no_ps;
+  __u32 offsets[4] = {};
+  const char* keys[4] = {"g.goid", "g.m", "m.p", "p.id"};
+  for (int k = 0; k < 4; k++) {
+    auto off = layout.offset(keys[k]);
+    if (!off) {
+      no_ps = fmt::format("no offset for {} in this binary ({})", keys[k], bin->build().go_version);
+      break;
+    }
+    offsets[k] = static_cast<__u32>(*off);
+  }
+  skel->rodata->cfg.count_ps = no_ps.empty() ? 1 : 0;
+  skel->rodata->cfg.pad = 0;
+  skel->rodata->cfg.go = {offsets[0], offsets[1], offsets[2], offsets[3]};
   bpf_map__set_max_entries(skel->maps.inflight, kInflight);
   if (int err = trace_bpf__load(skel.get()); err != 0) {
     return make_error("cannot load the trace BPF programs: {} (run gri doctor)", strerror(-err));
@@ -188,12 +192,14 @@ Result<report::Report> run_trace(const TraceOptions& o,
   if (!end) return end.error();
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  auto calls = sum_percpu(skel->maps.calls, TRACE_MAX_FUNCS);
+  auto calls = probe::sum_percpu_u64(skel->maps.calls, TRACE_MAX_FUNCS);
   if (!calls) return calls.error();
-  auto hist = sum_percpu(skel->maps.hist, TRACE_MAX_FUNCS * TRACE_HIST_SLOTS);
+  auto hist = probe::sum_percpu_u64(skel->maps.hist, TRACE_MAX_FUNCS * TRACE_HIST_SLOTS);
   if (!hist) return hist.error();
-  auto ctr = sum_percpu(skel->maps.counters, TRACE_CTR_NR);
+  auto ctr = probe::sum_percpu_u64(skel->maps.counters, TRACE_CTR_NR);
   if (!ctr) return ctr.error();
+  auto by_p = probe::sum_percpu_u64(skel->maps.calls_by_p, TRACE_MAX_FUNCS * TRACE_MAX_PS);
+  if (!by_p) return by_p.error();
   links.clear();  // detach before anything else: the target runs unprobed from here
   if (*end != probe::Target::End::kExited && t.launched()) {
     progress("stopping the command (SIGTERM)");
@@ -208,7 +214,7 @@ Result<report::Report> run_trace(const TraceOptions& o,
   uint64_t hits = (*ctr)[TRACE_CTR_RETURNS];
   report::Table table{"functions (latency per goroutine, entry to return; log2 buckets, "
                       "percentiles are bucket upper bounds)",
-                      {"function", "calls", "timed", "p50", "p99", "max <"},
+                      {"function", "calls", "timed", "p50", "p99", "max <", "calls by P"},
                       {}};
   nlohmann::ordered_json functions = nlohmann::ordered_json::array();
   for (size_t i = 0; i < o.functions.size(); i++) {
@@ -227,19 +233,29 @@ Result<report::Report> run_trace(const TraceOptions& o,
     }
     hits += (*calls)[i];
     uint64_t p50 = log2_percentile(slots, 0.50), p99 = log2_percentile(slots, 0.99);
+    // Calls per P id, up to the highest P that made one.
+    std::vector<uint64_t> per_p((*by_p).begin() + static_cast<long>(i * TRACE_MAX_PS),
+                                (*by_p).begin() + static_cast<long>((i + 1) * TRACE_MAX_PS));
+    while (!per_p.empty() && per_p.back() == 0) per_p.pop_back();
+    std::vector<std::string> per_p_text;
+    for (size_t p = 0; p < per_p.size(); p++) per_p_text.push_back(fmt::format("{}:{}", p, per_p[p]));
     nlohmann::ordered_json fn;
     fn["name"] = o.functions[i];
     fn["calls"] = (*calls)[i];
+    fn["calls_by_p"] = no_ps.empty() ? nlohmann::ordered_json(per_p) : nlohmann::ordered_json(nullptr);
     fn["latency_ns"] = {{"count", timed}, {"p50", p50}, {"p99", p99}, {"hist", buckets}};
     functions.push_back(std::move(fn));
     table.rows.push_back({o.functions[i], std::to_string((*calls)[i]), std::to_string(timed),
                           timed ? human_ns(p50) : "-", timed ? human_ns(p99) : "-",
-                          timed ? human_ns(uint64_t{1} << (top + 1)) : "-"});
+                          timed ? human_ns(uint64_t{1} << (top + 1)) : "-",
+                          no_ps.empty() ? fmt::format("{}", fmt::join(per_p_text, " ")) : "-"});
   }
   r.data["functions"] = std::move(functions);
   r.data["unmatched_returns"] = (*ctr)[TRACE_CTR_UNMATCHED_RETURN];
   r.data["untimed_depth_overflow"] = (*ctr)[TRACE_CTR_DEPTH_OVERFLOW];
   r.data["untimed_inflight_full"] = (*ctr)[TRACE_CTR_INFLIGHT_FULL];
+  r.data["calls_without_p"] = (*ctr)[TRACE_CTR_NO_P];
+  if (!no_ps.empty()) r.degraded.push_back({"calls_by_p", no_ps});
   r.tables.push_back(std::move(table));
   if ((*ctr)[TRACE_CTR_UNMATCHED_RETURN]) {
     r.notes.push_back(fmt::format("{} returns had no entry (calls in flight when tracing began)",

@@ -12,6 +12,7 @@
 #include "gc.skel.h"
 #include "goelf/go_binary.h"
 #include "probe/go_uprobe.h"
+#include "probe/maps.h"
 #include "probe/owned.h"
 
 namespace gri::exp::gc {
@@ -48,18 +49,9 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
 }
 
 Result<GcCounts> GcCounter::read() const {
-  int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return make_error("cannot count possible CPUs: {}", strerror(-ncpu));
-  int fd = bpf_map__fd(state_->skel->maps.counters);
-  std::array<uint64_t, GC_CTR_NR> sums{};
-  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
-  for (uint32_t key = 0; key < GC_CTR_NR; key++) {
-    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
-      return make_error("cannot read gc counter {}: {}", key, strerror(errno));
-    }
-    for (uint64_t v : per_cpu) sums[key] += v;
-  }
-  return GcCounts{sums[GC_CTR_START], sums[GC_CTR_START_FORCED], sums[GC_CTR_MARK_TERM]};
+  auto sums = probe::sum_percpu_u64(state_->skel->maps.counters, GC_CTR_NR);
+  if (!sums) return sums.error();
+  return GcCounts{(*sums)[GC_CTR_START], (*sums)[GC_CTR_START_FORCED], (*sums)[GC_CTR_MARK_TERM]};
 }
 
 }  // namespace gri::exp::gc
