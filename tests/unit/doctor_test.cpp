@@ -101,7 +101,7 @@ class FakeSystem : public System {
   }
   gri::Result<gri::probe::SelftestResult> uprobe_selftest() const override {
     bpf_selftests++;
-    return gri::probe::SelftestResult{2000, selftest_hits, 9800.0};
+    return gri::probe::SelftestResult{2000, selftest_hits, 9800.0, 2000, 400.0};
   }
   gri::Result<gri::probe::HwSelftestResult> hw_counter_selftest() const override {
     bpf_selftests++;

@@ -181,14 +181,17 @@ Check bpf_load(const System& sys) {
 Check uprobe_selftest(const System& sys) {
   auto r = sys.uprobe_selftest();
   if (!r) return {"uprobe", Verdict::kFail, r.error().message, "see gri doctor -v for libbpf's log"};
-  if (r->hits != r->calls) {
+  if (r->hits != r->calls || r->push_hits != r->calls) {
     return {"uprobe", Verdict::kFail,
-            fmt::format("a uprobe on gri itself fired {} times for {} calls", r->hits, r->calls),
+            fmt::format("uprobes on gri itself fired {} and {} times for {} calls each", r->hits,
+                        r->push_hits, r->calls),
             "uprobes are unreliable here: report this machine's kernel"};
   }
   return {"uprobe", Verdict::kPass,
-          fmt::format("a uprobe on gri itself fired {}/{} times; one hit costs {:.1f} us here",
-                      r->hits, r->calls, r->ns_per_hit / 1000),
+          fmt::format("uprobes on gri itself fired {0}/{1} and {2}/{1} times; one hit costs {3:.1f} "
+                      "us on a RET (single-stepped), {4:.1f} us on a PUSH (emulated)",
+                      r->hits, r->calls, r->push_hits, r->ns_per_hit / 1000,
+                      r->ns_per_push_hit / 1000),
           ""};
 }
 

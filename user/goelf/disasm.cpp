@@ -40,6 +40,17 @@ struct Capstone {
 
 }  // namespace
 
+bool starts_with_push(Arch arch, std::span<const uint8_t> code) {
+  if (arch != Arch::kX86_64 || code.empty()) return false;
+  Capstone cs;
+  if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs.handle) != CS_ERR_OK) return false;
+  cs_insn* insn = nullptr;
+  size_t n = cs_disasm(cs.handle, code.data(), code.size(), 0, 1, &insn);
+  bool push = n == 1 && insn[0].id == X86_INS_PUSH;
+  if (n) cs_free(insn, n);
+  return push;
+}
+
 Result<std::vector<uint64_t>> find_returns(Arch arch, std::span<const uint8_t> code, uint64_t addr) {
   if (arch != Arch::kX86_64) {
     return make_error("return sites on {} are not decoded yet", arch_name(arch));

@@ -27,6 +27,10 @@ struct Prologue {
 // Go 1.19-1.27), addr: its virtual address.
 Result<Prologue> find_prologue(Arch arch, std::span<const uint8_t> code, uint64_t addr);
 
+// True when code's first instruction is a PUSH: x86-64 uprobes emulate it (Linux 6.x)
+// instead of single-stepping it, which makes a probe there far cheaper (uprobe_check.h).
+bool starts_with_push(Arch arch, std::span<const uint8_t> code);
+
 // Offsets (from addr) of every RET instruction in code, the function's whole body. Found by
 // decoding instruction by instruction, never by scanning for a byte value (0xC3 appears
 // inside other instructions). Trailing INT3 padding is fine; an undecodable byte inside the

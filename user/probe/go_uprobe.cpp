@@ -33,7 +33,10 @@ Result<ProbePoint> resolve_probe_point(const goelf::GoBinary& bin, std::string_v
   if (!rets) return make_error("{} in {}: {}", function, bin.path(), rets.error().message);
   auto off = elf.file_offset(fn->addr + prologue->entry_offset);
   if (!off) return off.error();
-  return ProbePoint{fn->addr, fn->size, prologue->entry_offset, *off, prologue->stack_check,
+  bool push = goelf::starts_with_push(
+      elf.arch(), std::span<const uint8_t>(*code).subspan(std::min<size_t>(prologue->entry_offset,
+                                                                              code->size())));
+  return ProbePoint{fn->addr, fn->size, prologue->entry_offset, *off, prologue->stack_check, push,
                     std::move(*rets)};
 }
 

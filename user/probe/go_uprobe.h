@@ -30,6 +30,7 @@ struct ProbePoint {
   uint64_t entry_offset = 0;  // bytes past the start where the entry probe goes
   uint64_t file_offset = 0;   // what the entry uprobe is attached at
   bool stack_check = false;   // false: nosplit, probed at its first byte
+  bool entry_emulated = false;  // the entry instruction is a PUSH: a cheap, emulated probe
   std::vector<uint64_t> ret_offsets;  // bytes past the start of every RET
 };
 
