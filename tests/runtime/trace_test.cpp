@@ -206,14 +206,19 @@ TEST(TraceLifecycle, TargetInItsOwnPidNamespace) {
        ""});
   ASSERT_TRUE(ns);
   ASSERT_TRUE(ns->release());
+  // unshare's child, once it has exec'd the workload (before, it is still unshare).
   pid_t host_pid = 0;
-  for (int i = 0; i < 300 && host_pid == 0; i++) {
+  for (int i = 0; i < 500 && host_pid == 0; i++) {
     std::this_thread::sleep_for(10ms);
     std::string kids = read_file("/proc/" + std::to_string(ns->pid()) + "/task/" +
                                  std::to_string(ns->pid()) + "/children");
-    if (!kids.empty()) host_pid = std::stoi(kids);
+    if (kids.empty()) continue;
+    pid_t kid = std::stoi(kids);
+    std::error_code ec;
+    auto target_exe = std::filesystem::read_symlink("/proc/" + std::to_string(kid) + "/exe", ec);
+    if (!ec && target_exe == std::filesystem::canonical(exe)) host_pid = kid;
   }
-  ASSERT_GT(host_pid, 0);
+  ASSERT_GT(host_pid, 0) << "the workload did not start in its namespace";
   std::string status = read_file("/proc/" + std::to_string(host_pid) + "/status");
   ASSERT_NE(status.find("NSpid:\t" + std::to_string(host_pid) + "\t1"), std::string::npos)
       << "the target should be PID 1 of its own namespace:\n" << status;
