@@ -16,6 +16,7 @@
 #include "goelf/elf_file.h"
 #include "inspect/render.h"
 #include "probe/child.h"
+#include "probe/process_image.h"
 
 namespace {
 
@@ -181,10 +182,10 @@ TEST(LoadBias, FromMapsByInode) {
       "7f0000000000-7f0000001000 r--p 00000000 fd:01 42 /app/server (deleted)\n"
       "7f0000001000-7f0000100000 r-xp 00001000 fd:01 42 /app/server (deleted)\n"
       "7f1000000000-7f1000001000 r-xp 00000000 fd:01 7 /lib/other.so\n";
-  auto bias = gri::inspect::load_bias_from_maps(maps, 0x1000, 0x1000, 42);
+  auto bias = gri::probe::load_bias_from_maps(maps, 0x1000, 0x1000, 42);
   ASSERT_TRUE(bias) << bias.error().message;
   EXPECT_EQ(*bias, 0x7f0000000000u);
-  EXPECT_FALSE(gri::inspect::load_bias_from_maps(maps, 0x1000, 0x1000, 43));
+  EXPECT_FALSE(gri::probe::load_bias_from_maps(maps, 0x1000, 0x1000, 43));
 }
 
 }  // namespace

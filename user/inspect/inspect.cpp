@@ -1,19 +1,11 @@
 #include "inspect/inspect.h"
 
-#include <elf.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "exp/probe_points.h"
 #include "goelf/go_binary.h"
 #include "probe/go_uprobe.h"
+#include "probe/process_image.h"
 
 namespace gri::inspect {
 
@@ -69,55 +61,13 @@ Result<Inspection> inspect_binary(const std::string& path) {
   return describe(*bin);
 }
 
-Result<uint64_t> load_bias_from_maps(const std::string& maps, uint64_t segment_vaddr,
-                                     uint64_t segment_offset, uint64_t inode) {
-  std::istringstream in(maps);
-  for (std::string line; std::getline(in, line);) {
-    // start-end perms offset dev inode [path]
-    uint64_t start = 0, end = 0, offset = 0, ino = 0;
-    char perms[8] = {};
-    if (std::sscanf(line.c_str(), "%lx-%lx %7s %lx %*s %lu", &start, &end, perms, &offset, &ino) !=
-        5) {
-      continue;
-    }
-    if (ino != inode || perms[2] != 'x') continue;
-    if (segment_offset < offset || segment_offset >= offset + (end - start)) continue;
-    return start + (segment_offset - offset) - segment_vaddr;
-  }
-  return make_error("no executable mapping of inode {} in the process's maps", inode);
-}
-
 Result<Inspection> inspect_process(pid_t pid) {
-  if (pid <= 0) return make_usage_error("bad PID {}", pid);
-  std::string proc = fmt::format("/proc/{}", pid);
-  if (kill(pid, 0) != 0 && errno == ESRCH) return make_error("no process with PID {}", pid);
-  std::error_code ec;
-  std::string exe = std::filesystem::read_symlink(proc + "/exe", ec).string();
-  if (ec) {
-    return make_error("cannot read {}/exe: {} (has it exited, or is it a kernel thread?)", proc,
-                      ec.message());
-  }
-  // /proc/PID/exe opens the very file the process runs, even inside another mount namespace.
-  auto bin = goelf::GoBinary::open(proc + "/exe");
-  if (!bin) return make_error("PID {} ({}): {}", pid, exe, bin.error().message);
-  Inspection out = describe(*bin);
+  auto image = probe::open_process_image(pid);
+  if (!image) return image.error();
+  Inspection out = describe(image->bin);
   out.pid = pid;
-  out.exe = exe;
-
-  std::ifstream maps_file(proc + "/maps");
-  std::stringstream maps;
-  maps << maps_file.rdbuf();
-  struct stat st {};
-  if (stat((proc + "/exe").c_str(), &st) != 0) {
-    return make_error("PID {}: cannot stat its binary: {}", pid, strerror(errno));
-  }
-  for (const goelf::Segment& s : bin->elf().load_segments()) {
-    if (!(s.flags & PF_X)) continue;
-    auto bias = load_bias_from_maps(maps.str(), s.vaddr, s.offset, st.st_ino);
-    if (!bias) return make_error("PID {}: {}", pid, bias.error().message);
-    out.load_bias = *bias;
-    break;
-  }
+  out.exe = image->exe;
+  out.load_bias = image->load_bias;
   return out;
 }
 

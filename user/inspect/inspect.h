@@ -46,14 +46,7 @@ struct Inspection {
 };
 
 Result<Inspection> inspect_binary(const std::string& path);
-// The binary of a live process, through /proc/PID/exe (works across mount namespaces), and
-// its load bias from /proc/PID/maps.
+// The binary of a live process (probe::open_process_image) and its load bias.
 Result<Inspection> inspect_process(pid_t pid);
-
-// The load bias of an executable segment in the maps text of a process: where the mapping of
-// file `inode` that holds `segment_offset` puts it, minus where the segment was linked.
-// Matched by inode, not path: a replaced binary shows as "path (deleted)".
-Result<uint64_t> load_bias_from_maps(const std::string& maps, uint64_t segment_vaddr,
-                                     uint64_t segment_offset, uint64_t inode);
 
 }  // namespace gri::inspect

@@ -21,7 +21,7 @@
 #include <fmt/ranges.h>
 
 #include "goelf/go_binary.h"
-#include "inspect/inspect.h"
+#include "probe/process_image.h"
 
 namespace gri::snapshot {
 
@@ -261,47 +261,13 @@ Snapshotter Snapshotter::create(const goelf::RuntimeLayout& layout, uint64_t loa
 }
 
 Result<Snapshotter> Snapshotter::open(pid_t pid, SnapshotOptions options) {
-  if (pid <= 0) return make_usage_error("bad PID {}", pid);
-  std::string proc = fmt::format("/proc/{}", pid);
-  if (kill(pid, 0) != 0 && errno == ESRCH) return make_error("no process with PID {}", pid);
-  std::error_code ec;
-  std::string exe = std::filesystem::read_symlink(proc + "/exe", ec).string();
-  if (ec == std::errc::permission_denied) {
-    return make_error("cannot read {}/exe: {}: run as root or with CAP_SYS_PTRACE, or as the "
-                      "process's user",
-                      proc, ec.message());
-  }
-  if (ec) {
-    return make_error("cannot read {}/exe: {} (has it exited, or is it a kernel thread?)", proc,
-                      ec.message());
-  }
-  // /proc/PID/exe opens the very file the process runs, even inside another mount namespace.
-  auto bin = goelf::GoBinary::open(proc + "/exe");
-  if (!bin) return make_error("PID {} ({}): {}", pid, exe, bin.error().message);
-  goelf::RuntimeLayout layout = goelf::resolve_layout(bin->elf(), bin->build().go_version);
-
-  struct stat st {};
-  if (stat((proc + "/exe").c_str(), &st) != 0) {
-    return make_error("PID {} ({}): cannot stat its binary: {}", pid, exe, strerror(errno));
-  }
-  std::ifstream maps_file(proc + "/maps");
-  std::stringstream maps;
-  maps << maps_file.rdbuf();
-  if (!maps_file) return make_error("PID {} ({}): cannot read {}/maps", pid, exe, proc);
-  // Globals are linked relative to the same base as the text: one bias for the whole image
-  // (0 for a non-PIE executable).
-  std::optional<uint64_t> bias;
-  for (const goelf::Segment& s : bin->elf().load_segments()) {
-    if (!(s.flags & PF_X)) continue;
-    auto b = inspect::load_bias_from_maps(maps.str(), s.vaddr, s.offset, st.st_ino);
-    if (!b) return make_error("PID {} ({}): {}", pid, exe, b.error().message);
-    bias = *b;
-    break;
-  }
-  if (!bias) return make_error("PID {} ({}): the binary has no executable segment", pid, exe);
-  Snapshotter s = create(layout, *bias, std::make_unique<ProcessMemory>(pid),
-                         fmt::format("PID {} ({})", pid, exe), options);
-  s.go_version_ = bin->build().go_version;
+  auto image = probe::open_process_image(pid);
+  if (!image) return image.error();
+  const std::string& go_version = image->bin.build().go_version;
+  Snapshotter s = create(goelf::resolve_layout(image->bin.elf(), go_version), image->load_bias,
+                         std::make_unique<ProcessMemory>(pid),
+                         fmt::format("PID {} ({})", pid, image->exe), options);
+  s.go_version_ = go_version;
   return s;
 }
 
