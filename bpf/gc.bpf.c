@@ -2,7 +2,9 @@
 /* GC experiment (EXP-05): GC cycle probes. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "go.bpf.h"
+#include "events.bpf.h"
 #include "gc.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -15,6 +17,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} cycles SEC(".maps");
+
+__u64 lost_cycles = 0;		/* cycle events that found the ring full */
+__u32 last_trigger_kind = 0;	/* of the latest runtime.gcStart call */
 
 static __always_inline void count(__u32 idx)
 {
@@ -34,7 +44,8 @@ int gc_start(struct pt_regs *ctx)
 	if (!is_target_tgid(cfg.tgid))
 		return 0;
 	count(GC_CTR_START);
-	if (go_arg(ctx, 0) == GC_TRIGGER_CYCLE)
+	last_trigger_kind = (__u32)go_arg(ctx, 0);
+	if (last_trigger_kind == GC_TRIGGER_CYCLE)
 		count(GC_CTR_START_FORCED);
 	return 0;
 }
@@ -46,5 +57,53 @@ int gc_mark_termination(struct pt_regs *ctx)
 	if (!is_target_tgid(cfg.tgid))
 		return 0;
 	count(GC_CTR_MARK_TERM);
+	return 0;
+}
+
+static __always_inline __u64 read_u64(__u64 addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static __always_inline __u32 read_u32(__u64 addr)
+{
+	__u32 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+/*
+ * At each RET of runtime.gcMarkTermination. The next cycle cannot overwrite work.heap0
+ * before this runs: gcStart sets it after stopping the world, which waits for this
+ * goroutine, still inside the probe, to reach a safe point.
+ */
+SEC("uprobe")
+int gc_mark_termination_ret(struct pt_regs *ctx)
+{
+	const volatile struct gc_offsets *o = &cfg.off;
+	struct gc_cycle_event e = {};
+	__u64 bias, work, gcc, stats;
+
+	if (!is_target_tgid(cfg.tgid) || !cfg.cycle_events)
+		return 0;
+	bias = PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx);
+	work = o->work + bias;
+	gcc = o->gc_controller + bias;
+	stats = o->memstats + bias;
+	e.ktime_ns = bpf_ktime_get_ns();
+	e.heap0 = read_u64(work + o->work_heap0);
+	e.heap1 = read_u64(work + o->work_heap1);
+	e.heap2 = read_u64(work + o->work_heap2);
+	e.user_forced = read_u32(work + o->work_user_forced) & 0xff;
+	e.heap_goal = read_u64(gcc + o->last_heap_goal);
+	e.gc_percent = (__s32)read_u32(gcc + o->gc_percent);
+	e.memory_limit = (__s64)read_u64(gcc + o->memory_limit);
+	e.numgc = read_u32(stats + o->numgc);
+	e.trigger_kind = last_trigger_kind;
+	events_output(&cycles, &e, sizeof(e), &lost_cycles);
 	return 0;
 }

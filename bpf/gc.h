@@ -25,9 +25,44 @@ enum gc_counter {
  */
 #define GC_TRIGGER_CYCLE 2
 
+/*
+ * What gcMarkTermination leaves behind for the cycle it ends, read at its RET: the fields
+ * gctrace prints from (Go 1.19-1.27 src/runtime/mgc.go: work.heap0/1/2 as "A->B->C MB",
+ * gcController.lastHeapGoal as "goal", memstats.numgc as "gc N"). Globals are link-time
+ * addresses; the load bias comes from the probe's own address (its cookie is the RET
+ * site's link-time address).
+ */
+struct gc_offsets {
+	__u64 work;		/* &runtime.work */
+	__u64 gc_controller;	/* &runtime.gcController */
+	__u64 memstats;		/* &runtime.memstats */
+	__u32 work_heap0;
+	__u32 work_heap1;
+	__u32 work_heap2;
+	__u32 work_user_forced;
+	__u32 last_heap_goal;	/* gcControllerState.lastHeapGoal */
+	__u32 gc_percent;	/* gcControllerState.gcPercent (int32) */
+	__u32 memory_limit;	/* gcControllerState.memoryLimit (int64) */
+	__u32 numgc;		/* mstats.numgc (uint32) */
+};
+
 struct gc_config {
-	__u32 tgid;	/* process to count; 0 counts every process of the binary */
-	__u32 pad;
+	__u32 tgid;		/* process to count; 0 counts every process of the binary */
+	__u32 cycle_events;	/* 1 when off is complete: emit one gc_cycle_event per cycle */
+	struct gc_offsets off;
+};
+
+struct gc_cycle_event {
+	__u64 ktime_ns;
+	__u64 heap0;		/* heap live when the cycle started */
+	__u64 heap1;		/* heap live at mark termination */
+	__u64 heap2;		/* heap marked */
+	__u64 heap_goal;
+	__s64 memory_limit;
+	__u32 numgc;
+	__s32 gc_percent;
+	__u32 user_forced;
+	__u32 trigger_kind;	/* of the latest runtime.gcStart call */
 };
 
 #endif /* GRI_BPF_GC_H */

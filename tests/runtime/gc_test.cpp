@@ -12,6 +12,8 @@
 #include <regex>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "exp/gc/counted_run.h"
 #include "go_probes.h"
 #include "probe/libbpf_log.h"
@@ -23,13 +25,24 @@ using namespace std::chrono_literals;
 
 constexpr uint64_t kForced = 20;
 
-// The oracle counts gctrace lines on its own, independent of the parser under test.
-uint64_t gctrace_lines(const std::string& text) {
-  std::regex line("^gc [0-9]+ @.*");
+// The oracle reads gctrace on its own, independent of the parser under test:
+// "gc N @... A->B->C MB, G MB goal, ..." (Go 1.19-1.27 src/runtime/mgc.go).
+struct TraceLine {
+  uint64_t n, a_mb, b_mb, c_mb, goal_mb;
+};
+
+std::vector<TraceLine> gctrace(const std::string& text) {
+  std::regex line(R"(^gc ([0-9]+) @.* ([0-9]+)->([0-9]+)->([0-9]+) MB, ([0-9]+) MB goal,.*)");
   std::istringstream in(text);
-  uint64_t n = 0;
-  for (std::string l; std::getline(in, l);) n += std::regex_match(l, line);
-  return n;
+  std::vector<TraceLine> out;
+  std::smatch m;
+  for (std::string l; std::getline(in, l);) {
+    if (std::regex_match(l, m, line)) {
+      out.push_back({std::stoull(m[1]), std::stoull(m[2]), std::stoull(m[3]), std::stoull(m[4]),
+                     std::stoull(m[5])});
+    }
+  }
+  return out;
 }
 
 class GcWalkingSkeleton : public ::testing::TestWithParam<ProbeBinary> {
@@ -68,7 +81,8 @@ TEST_P(GcWalkingSkeleton, CountsEveryCycleGctraceReports) {
                         &numgc, &numforced),
             3)
       << out;
-  uint64_t lines = gctrace_lines(read_file(dir.path() + "/stderr"));
+  std::vector<TraceLine> trace = gctrace(read_file(dir.path() + "/stderr"));
+  uint64_t lines = trace.size();
 
   const auto& c = run->counts;
   RecordProperty("gc_start", std::to_string(c.gc_start));
@@ -80,6 +94,28 @@ TEST_P(GcWalkingSkeleton, CountsEveryCycleGctraceReports) {
   EXPECT_GE(c.gc_start, kForced);
   EXPECT_EQ(c.gc_start_forced, kForced) << "gcStart with gcTriggerCycle, once per runtime.GC()";
   EXPECT_EQ(c.cycles, lines) << "completed cycles seen by gri vs gctrace lines";
+  // Cycle by cycle, the figures gctrace prints (it shifts bytes right by 20) from the same
+  // fields, read by gri at gcMarkTermination's RET. Stripped binaries have no global
+  // addresses, so no per-cycle figures: say so.
+  if (GetParam().variant == "-stripped") {
+    EXPECT_TRUE(c.cycle_events.empty());
+    EXPECT_NE(c.cycle_events_unavailable.find("stripped"), std::string::npos)
+        << c.cycle_events_unavailable;
+  } else {
+    EXPECT_EQ(c.lost_cycle_events, 0u);
+    ASSERT_EQ(c.cycle_events.size(), trace.size()) << c.cycle_events_unavailable;
+    for (size_t i = 0; i < trace.size(); i++) {
+      const auto& e = c.cycle_events[i];
+      SCOPED_TRACE(fmt::format("gctrace cycle {}", trace[i].n));
+      EXPECT_EQ(e.numgc, trace[i].n);
+      EXPECT_EQ(e.heap0 >> 20, trace[i].a_mb);
+      EXPECT_EQ(e.heap1 >> 20, trace[i].b_mb);
+      EXPECT_EQ(e.heap2 >> 20, trace[i].c_mb);
+      EXPECT_EQ(e.heap_goal >> 20, trace[i].goal_mb);
+      EXPECT_EQ(e.gc_percent, 100) << "GOGC default";
+      EXPECT_EQ(e.memory_limit, INT64_MAX) << "no GOMEMLIMIT";
+    }
+  }
   std::printf("[ counts   ] %s%s: gcStart %lu (forced %lu), cycles %lu, gctrace %lu\n",
               GetParam().label.c_str(), GetParam().variant.c_str(), c.gc_start,
               c.gc_start_forced, c.cycles, lines);

@@ -6,12 +6,17 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <vector>
 
 #include "gc.h"
 #include "gc.skel.h"
 #include "goelf/go_binary.h"
+#include "goelf/runtime_layout.h"
 #include "probe/go_uprobe.h"
+#include "probe/kernel_events.h"
 #include "probe/maps.h"
 #include "probe/owned.h"
 
@@ -20,7 +25,55 @@ namespace gri::exp::gc {
 struct GcCounter::State {
   probe::Owned<gc_bpf, gc_bpf__destroy> skel;
   std::vector<probe::Link> links;
+  probe::RingBuffer ring;
+  std::vector<GcCycle> cycles;
+  std::string cycles_unavailable;
 };
+
+namespace {
+
+int on_cycle(void* ctx, void* data, size_t size) {
+  if (size < sizeof(gc_cycle_event)) return 0;
+  gc_cycle_event e;
+  std::memcpy(&e, data, sizeof(e));
+  static_cast<std::vector<GcCycle>*>(ctx)->push_back(
+      {e.numgc, e.heap0, e.heap1, e.heap2, e.heap_goal, e.gc_percent, e.memory_limit,
+       e.user_forced != 0, e.trigger_kind, e.ktime_ns});
+  return 0;
+}
+
+// The fields and globals a cycle event reads, from the binary's layout; a reason if any is
+// missing (a stripped binary has no global addresses).
+Result<gc_offsets> cycle_offsets(const goelf::GoBinary& bin) {
+  goelf::RuntimeLayout layout = goelf::resolve_layout(bin.elf(), bin.build().go_version);
+  gc_offsets o{};
+  std::vector<std::string> missing;
+  auto global = [&](const char* name, __u64& out) {
+    if (auto a = layout.address(name)) out = *a; else missing.push_back(name);
+  };
+  auto field = [&](const char* key, __u32& out) {
+    if (auto f = layout.offset(key)) out = static_cast<__u32>(*f); else missing.push_back(key);
+  };
+  global("runtime.work", o.work);
+  global("runtime.gcController", o.gc_controller);
+  global("runtime.memstats", o.memstats);
+  field("workType.heap0", o.work_heap0);
+  field("workType.heap1", o.work_heap1);
+  field("workType.heap2", o.work_heap2);
+  field("workType.userForced", o.work_user_forced);
+  field("gcControllerState.lastHeapGoal", o.last_heap_goal);
+  field("gcControllerState.gcPercent", o.gc_percent);
+  field("gcControllerState.memoryLimit", o.memory_limit);
+  field("mstats.numgc", o.numgc);
+  if (!missing.empty()) {
+    return make_error("per-cycle figures need {} ({})", fmt::join(missing, ", "),
+                      bin.stripped() ? "stripped: global addresses need .symtab or DWARF"
+                                     : "not in this binary's layout");
+  }
+  return o;
+}
+
+}  // namespace
 
 GcCounter::GcCounter(std::unique_ptr<State> state) : state_(std::move(state)) {}
 GcCounter::~GcCounter() = default;
@@ -33,7 +86,10 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
   state->skel.reset(gc_bpf__open());
   if (!state->skel) return make_error("cannot open the gc BPF object: {}", strerror(errno));
   state->skel->rodata->cfg.tgid = static_cast<__u32>(pid > 0 ? pid : 0);
-  state->skel->rodata->cfg.pad = 0;
+  auto offsets = cycle_offsets(*bin);
+  state->skel->rodata->cfg.cycle_events = offsets ? 1 : 0;
+  state->skel->rodata->cfg.off = offsets ? *offsets : gc_offsets{};
+  if (!offsets) state->cycles_unavailable = offsets.error().message;
   if (int err = gc_bpf__load(state->skel.get()); err != 0) {
     return make_error("cannot load the gc BPF programs: {} (run gri doctor)", strerror(-err));
   }
@@ -45,13 +101,37 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
   auto links = probe::attach_go_entries(*bin, table, pid);
   if (!links) return links.error();
   state->links = std::move(*links);
+  // Return probes on every RET of gcMarkTermination, each told its own link-time address.
+  auto point = probe::resolve_probe_point(*bin, "runtime.gcMarkTermination");
+  if (!point) return point.error();
+  for (uint64_t r : point->ret_offsets) {
+    auto off = bin->elf().file_offset(point->addr + r);
+    if (!off) return off.error();
+    auto link = probe::attach_uprobe(state->skel->progs.gc_mark_termination_ret, *bin, *off,
+                                     point->addr + r,
+                                     fmt::format("runtime.gcMarkTermination+{:#x} (RET)", r), pid);
+    if (!link) return link.error();
+    state->links.push_back(std::move(*link));
+  }
+  auto ring = probe::open_ring_buffer(state->skel->maps.cycles, on_cycle, &state->cycles);
+  if (!ring) return ring.error();
+  state->ring = std::move(*ring);
   return std::unique_ptr<GcCounter>(new GcCounter(std::move(state)));
 }
 
 Result<GcCounts> GcCounter::read() const {
   auto sums = probe::sum_percpu_u64(state_->skel->maps.counters, GC_CTR_NR);
   if (!sums) return sums.error();
-  return GcCounts{(*sums)[GC_CTR_START], (*sums)[GC_CTR_START_FORCED], (*sums)[GC_CTR_MARK_TERM]};
+  int n = ring_buffer__consume(state_->ring.get());
+  if (n < 0) return make_error("cannot read GC cycle events: {}", strerror(-n));
+  GcCounts out;
+  out.gc_start = (*sums)[GC_CTR_START];
+  out.gc_start_forced = (*sums)[GC_CTR_START_FORCED];
+  out.cycles = (*sums)[GC_CTR_MARK_TERM];
+  out.cycle_events = state_->cycles;
+  out.lost_cycle_events = __atomic_load_n(&state_->skel->bss->lost_cycles, __ATOMIC_RELAXED);
+  out.cycle_events_unavailable = state_->cycles_unavailable;
+  return out;
 }
 
 }  // namespace gri::exp::gc

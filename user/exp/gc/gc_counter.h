@@ -7,15 +7,33 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 
 namespace gri::exp::gc {
 
+// One completed cycle, as gcMarkTermination left it (the fields gctrace prints from).
+struct GcCycle {
+  uint32_t numgc = 0;  // gctrace's "gc N"
+  uint64_t heap0 = 0;  // heap live at the start ("A" of A->B->C MB)
+  uint64_t heap1 = 0;  // heap live at mark termination ("B")
+  uint64_t heap2 = 0;  // heap marked ("C")
+  uint64_t heap_goal = 0;
+  int32_t gc_percent = 0;
+  int64_t memory_limit = 0;
+  bool user_forced = false;
+  uint32_t trigger_kind = 0;  // of the latest runtime.gcStart call: 0 heap, 1 time, 2 cycle
+  uint64_t ktime_ns = 0;
+};
+
 struct GcCounts {
   uint64_t gc_start = 0;         // every runtime.gcStart call, started a cycle or not
   uint64_t gc_start_forced = 0;  // runtime.gcStart calls with gcTriggerCycle (runtime.GC)
   uint64_t cycles = 0;           // runtime.gcMarkTermination calls: completed cycles
+  std::vector<GcCycle> cycle_events;  // in order; empty with a reason below
+  uint64_t lost_cycle_events = 0;     // the ring buffer was full
+  std::string cycle_events_unavailable;
 };
 
 class GcCounter {
