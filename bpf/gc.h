@@ -26,11 +26,11 @@ enum gc_counter {
 #define GC_TRIGGER_CYCLE 2
 
 /*
- * What gcMarkTermination leaves behind for the cycle it ends, read at its RET: the fields
- * gctrace prints from (Go 1.19-1.27 src/runtime/mgc.go: work.heap0/1/2 as "A->B->C MB",
- * gcController.lastHeapGoal as "goal", memstats.numgc as "gc N"). Globals are link-time
- * addresses; the load bias comes from the probe's own address (its cookie is the RET
- * site's link-time address).
+ * What gcMarkTermination leaves behind for the cycle it ends, read when it starts the world
+ * again: the fields gctrace prints from (Go 1.19-1.27 src/runtime/mgc.go: work.heap0/1/2 as
+ * "A->B->C MB", gcController.lastHeapGoal as "goal", memstats.numgc as "gc N"). Globals
+ * are link-time addresses; the load bias comes from the probe's own address (its cookie is
+ * the probe site's link-time address).
  */
 struct gc_offsets {
 	__u64 work;		/* &runtime.work */

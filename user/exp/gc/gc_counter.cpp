@@ -101,18 +101,16 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
   auto links = probe::attach_go_entries(*bin, table, pid);
   if (!links) return links.error();
   state->links = std::move(*links);
-  // Return probes on every RET of gcMarkTermination, each told its own link-time address.
-  auto point = probe::resolve_probe_point(*bin, "runtime.gcMarkTermination");
+  // Cycle figures at gcMarkTermination's call of startTheWorldWithSema (bpf/gc.bpf.c says
+  // why there); the cookie is the probe site's link-time address, for the PIE load bias.
+  auto point = probe::resolve_probe_point(*bin, "runtime.startTheWorldWithSema");
   if (!point) return point.error();
-  for (uint64_t r : point->ret_offsets) {
-    auto off = bin->elf().file_offset(point->addr + r);
-    if (!off) return off.error();
-    auto link = probe::attach_uprobe(state->skel->progs.gc_mark_termination_ret, *bin, *off,
-                                     point->addr + r,
-                                     fmt::format("runtime.gcMarkTermination+{:#x} (RET)", r), pid);
-    if (!link) return link.error();
-    state->links.push_back(std::move(*link));
-  }
+  auto link = probe::attach_uprobe(
+      state->skel->progs.gc_start_the_world, *bin, point->file_offset,
+      point->addr + point->entry_offset,
+      fmt::format("runtime.startTheWorldWithSema+{:#x}", point->entry_offset), pid);
+  if (!link) return link.error();
+  state->links.push_back(std::move(*link));
   auto ring = probe::open_ring_buffer(state->skel->maps.cycles, on_cycle, &state->cycles);
   if (!ring) return ring.error();
   state->ring = std::move(*ring);
