@@ -112,6 +112,10 @@ int gc_start_the_world(struct pt_regs *ctx)
 	e.memory_limit = (__s64)read_u64(gcc + o->memory_limit);
 	e.numgc = read_u32(stats + o->numgc);
 	e.trigger_kind = last_trigger_kind;
+	e.t_sweep_term = (__s64)read_u64(work + o->t_sweep_term);
+	e.t_mark = (__s64)read_u64(work + o->t_mark);
+	e.t_mark_term = (__s64)read_u64(work + o->t_mark_term);
+	e.t_end = (__s64)read_u64(work + o->t_end);
 	events_output(&cycles, &e, sizeof(e), &lost_cycles);
 	return 0;
 }

@@ -44,6 +44,10 @@ struct gc_offsets {
 	__u32 gc_percent;	/* gcControllerState.gcPercent (int32) */
 	__u32 memory_limit;	/* gcControllerState.memoryLimit (int64) */
 	__u32 numgc;		/* mstats.numgc (uint32) */
+	__u32 t_sweep_term;	/* workType.tSweepTerm, tMark, tMarkTerm, tEnd: nanotime() */
+	__u32 t_mark;
+	__u32 t_mark_term;
+	__u32 t_end;
 };
 
 struct gc_config {
@@ -63,6 +67,10 @@ struct gc_cycle_event {
 	__s32 gc_percent;
 	__u32 user_forced;
 	__u32 trigger_kind;	/* of the latest runtime.gcStart call */
+	__s64 t_sweep_term;	/* the phases' start times (nanotime), as gctrace's clock figures */
+	__s64 t_mark;
+	__s64 t_mark_term;
+	__s64 t_end;
 };
 
 #endif /* GRI_BPF_GC_H */

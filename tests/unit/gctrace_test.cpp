@@ -23,6 +23,17 @@ TEST(Gctrace, ParsesCyclesOfGo119AndGo126) {
   EXPECT_EQ(cycles[1].n, 2u);
   EXPECT_TRUE(cycles[1].forced);
   EXPECT_EQ(cycles[2].n, 17u);
+  EXPECT_EQ(cycles[0].heap0_mb, 3u);
+  EXPECT_EQ(cycles[0].heap1_mb, 4u);
+  EXPECT_EQ(cycles[0].heap2_mb, 4u);
+  EXPECT_EQ(cycles[0].goal_mb, 4u);
+  EXPECT_EQ(cycles[1].heap0_mb, 6u);
+  EXPECT_EQ(cycles[1].goal_mb, 10u);
+  ASSERT_TRUE(cycles[0].clock_ms[2]);
+  EXPECT_DOUBLE_EQ(*cycles[0].clock_ms[0], 0.10);
+  EXPECT_DOUBLE_EQ(*cycles[0].clock_ms[1], 0.27);
+  EXPECT_DOUBLE_EQ(*cycles[0].clock_ms[2], 0.009);
+  EXPECT_EQ(cycles[0].clock_decimals[2], 3);
 }
 
 TEST(Gctrace, IgnoresLinesThatOnlyLookAlike) {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "doctor/doctor.h"
+#include "exp/gc/experiment.h"
 #include "inspect/inspect.h"
 #include "inspect/render.h"
 #include "lab/lab.h"
@@ -88,7 +89,20 @@ int write_json(const gri::report::Report& r, const std::string& path) {
 
 int trace_command(gri::trace::TraceOptions options, const std::string& json_path) {
   if (geteuid() != 0) return fail("trace attaches BPF probes and needs root: run it with sudo");
+  // JSON on stdout: the command's own stdout goes to stderr, so stdout stays one document.
+  if (json_path == "-") options.command_stdout = "/dev/stderr";
   auto r = gri::trace::run_trace(options, [](const std::string& line) {
+    fmt::print(stderr, "gri: {}\n", line);
+  });
+  if (!r) return fail(r.error());
+  if (json_path != "-") fmt::print("{}", gri::report::render_text(*r));
+  return json_path.empty() ? 0 : write_json(*r, json_path);
+}
+
+int gc_command(gri::exp::gc::GcOptions options, const std::string& json_path) {
+  if (geteuid() != 0) return fail("gc attaches BPF probes and needs root: run it with sudo");
+  if (json_path == "-") options.command_stdout = "/dev/stderr";  // as for trace
+  auto r = gri::exp::gc::run_gc(options, [](const std::string& line) {
     fmt::print(stderr, "gri: {}\n", line);
   });
   if (!r) return fail(r.error());
@@ -177,6 +191,27 @@ int main(int argc, char** argv) {
       "  sudo gri trace -f runtime.gcStart -f runtime.gcMarkTermination -- ./server -port 8080\n"
       "  sudo gri trace -p 4242 -f main.handle --json report.json\n");
 
+  gri::exp::gc::GcOptions gc_options;
+  int gc_pid = 0;
+  double gc_duration = 0;
+  std::string gc_json;
+  CLI::App* gc = app.add_subcommand("gc", "EXP-05: every GC cycle of a process");
+  CLI::Option* gc_pid_option = gc->add_option("-p,--pid", gc_pid, "a live process");
+  CLI::Option* gc_duration_option = gc->add_option("-d,--duration", gc_duration, "stop after SECONDS");
+  gc->add_option("--json", gc_json, "also write the report as JSON to FILE (- : stdout only)");
+  gc->add_flag("--crosscheck", gc_options.crosscheck,
+               "with -- CMD: run it with GODEBUG=gctrace=1 and check every cycle against it");
+  gc->footer(
+      "Per cycle: trigger (heap, time, forced), heap live at the start, at mark termination and\n"
+      "marked, the heap goal, GOGC, the memory limit, the two stop-the-world pauses and the\n"
+      "concurrent mark time, read from the runtime's own fields when mark termination ends.\n"
+      "Not yet: assists, the GOMEMLIMIT container run (issue #6).\n"
+      "\n"
+      "EXAMPLES:\n"
+      "  sudo gri gc -p 4242 -d 30\n"
+      "  sudo gri gc --crosscheck -- ./server\n"
+      "  sudo gri gc --json gc.json -- go test -run TestBig ./...\n");
+
   gri::lab::LabOptions lab_options;
   std::string go_versions;
   CLI::App* lab = app.add_subcommand("lab", "run experiments on the bundled Go workloads");
@@ -230,6 +265,18 @@ int main(int argc, char** argv) {
     return inspect_command(inspect_binary,
                            inspect_pid_option->count() ? std::optional<int>(inspect_pid) : std::nullopt,
                            inspect_json);
+  }
+  if (*gc) {
+    gc_options.command = trace_options.command;
+    if (gc_pid_option->count()) {
+      if (gc_pid <= 0) {
+        fmt::print(stderr, "gri: bad PID {}: a process ID is a positive number\n", gc_pid);
+        return kExitUsage;
+      }
+      gc_options.pid = gc_pid;
+    }
+    if (gc_duration_option->count()) gc_options.duration_s = gc_duration;
+    return gc_command(gc_options, gc_json);
   }
   if (!trace_options.command.empty() && !*trace) {
     fmt::print(stderr, "gri: -- CMD is for gri trace (and the experiments); see gri --help\n");

@@ -16,7 +16,7 @@
 #include "probe/owned.h"
 #include "probe/target.h"
 #include "probe/uprobe_check.h"
-#include "snapshot/snapshot.h"
+#include "session/session.h"
 #include "bpf/trace.h"
 #include "trace.skel.h"
 
@@ -165,39 +165,10 @@ Result<report::Report> run_trace(const TraceOptions& o,
                        o.duration_s ? fmt::format("Stops after {} s or Ctrl-C.", *o.duration_s)
                                     : std::string("Ctrl-C stops.")));
 
-  // GOMAXPROCS for the report, from one snapshot of the live runtime: at once for a live
-  // process; for a command, once its runtime has set up its Ps (allp is empty before).
-  std::optional<int> gomaxprocs;
-  std::string gomaxprocs_why = "the target exited before its runtime could be read";
-  auto read_gomaxprocs = [&] {
-    auto snap = snapshot::Snapshotter::open(t.pid());
-    auto taken = snap ? snap->take() : Result<snapshot::RuntimeSnapshot>(snap.error());
-    if (!taken) {
-      gomaxprocs_why = taken.error().message;
-    } else if (taken->gomaxprocs > 0) {
-      gomaxprocs = taken->gomaxprocs;
-    }
-  };
-  if (!t.launched()) read_gomaxprocs();
-
-  using std::chrono::milliseconds;
-  auto started = std::chrono::steady_clock::now();
-  if (auto st = t.start(); !st) return st.error();
-  std::optional<milliseconds> limit;
-  if (o.duration_s) limit = milliseconds(static_cast<int64_t>(*o.duration_s * 1000));
-  constexpr milliseconds kRuntimeSetUp{100};
-  Result<probe::Target::End> end = probe::Target::End::kDuration;
-  if (t.launched() && (!limit || *limit > kRuntimeSetUp)) {
-    end = t.wait(kRuntimeSetUp);
-    if (end && *end == probe::Target::End::kDuration) {
-      read_gomaxprocs();
-      end = t.wait(limit ? std::optional(*limit - kRuntimeSetUp) : std::nullopt);
-    }
-  } else {
-    end = t.wait(limit);
-  }
-  if (!end) return end.error();
-  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  auto session = session::run_session(t, o.duration_s);
+  if (!session) return session.error();
+  auto end = session->end;
+  double elapsed = session->elapsed_s;
 
   auto calls = probe::sum_percpu_u64(skel->maps.calls, TRACE_MAX_FUNCS);
   if (!calls) return calls.error();
@@ -208,15 +179,15 @@ Result<report::Report> run_trace(const TraceOptions& o,
   auto by_p = probe::sum_percpu_u64(skel->maps.calls_by_p, TRACE_MAX_FUNCS * TRACE_MAX_PS);
   if (!by_p) return by_p.error();
   links.clear();  // detach before anything else: the target runs unprobed from here
-  if (*end != probe::Target::End::kExited && t.launched()) {
+  if (end != probe::Target::End::kExited && t.launched()) {
     progress("stopping the command (SIGTERM)");
     t.stop(std::chrono::milliseconds(2000));
   }
 
   report::Report r;
   r.experiment = "trace";
-  r.target = {t.pid(), t.exe(), bin->build().go_version, gomaxprocs};
-  if (!gomaxprocs) r.degraded.push_back({"target.gomaxprocs", gomaxprocs_why});
+  r.target = {t.pid(), t.exe(), bin->build().go_version, session->gomaxprocs};
+  if (!session->gomaxprocs) r.degraded.push_back({"target.gomaxprocs", session->gomaxprocs_why});
   r.duration_s = elapsed;
   uint64_t hits = (*ctr)[TRACE_CTR_RETURNS];
   double est_ns = static_cast<double>((*ctr)[TRACE_CTR_RETURNS]) * cost->ns_per_hit;

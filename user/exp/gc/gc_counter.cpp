@@ -38,7 +38,8 @@ int on_cycle(void* ctx, void* data, size_t size) {
   std::memcpy(&e, data, sizeof(e));
   static_cast<std::vector<GcCycle>*>(ctx)->push_back(
       {e.numgc, e.heap0, e.heap1, e.heap2, e.heap_goal, e.gc_percent, e.memory_limit,
-       e.user_forced != 0, e.trigger_kind, e.ktime_ns});
+       e.user_forced != 0, e.trigger_kind, e.ktime_ns, e.t_sweep_term, e.t_mark, e.t_mark_term,
+       e.t_end});
   return 0;
 }
 
@@ -65,6 +66,10 @@ Result<gc_offsets> cycle_offsets(const goelf::GoBinary& bin) {
   field("gcControllerState.gcPercent", o.gc_percent);
   field("gcControllerState.memoryLimit", o.memory_limit);
   field("mstats.numgc", o.numgc);
+  field("workType.tSweepTerm", o.t_sweep_term);
+  field("workType.tMark", o.t_mark);
+  field("workType.tMarkTerm", o.t_mark_term);
+  field("workType.tEnd", o.t_end);
   if (!missing.empty()) {
     return make_error("per-cycle figures need {} ({})", fmt::join(missing, ", "),
                       bin.stripped() ? "stripped: global addresses need .symtab or DWARF"

@@ -25,6 +25,9 @@ struct GcCycle {
   bool user_forced = false;
   uint32_t trigger_kind = 0;  // of the latest runtime.gcStart call: 0 heap, 1 time, 2 cycle
   uint64_t ktime_ns = 0;
+  // Phase start times (runtime nanotime): sweep termination STW = t_mark - t_sweep_term,
+  // concurrent mark = t_mark_term - t_mark, mark termination STW = t_end - t_mark_term.
+  int64_t t_sweep_term = 0, t_mark = 0, t_mark_term = 0, t_end = 0;
 };
 
 struct GcCounts {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -13,6 +14,13 @@ namespace gri::exp::gc {
 struct GctraceCycle {
   uint64_t n = 0;       // the runtime's cycle number
   bool forced = false;  // "(forced)": unreliable on Go 1.19, see go-probes/gc
+  // "A->B->C MB, G MB goal": heap at start, at mark termination, marked; the goal (MiB,
+  // bytes >> 20). Absent when the line does not have them.
+  std::optional<uint64_t> heap0_mb, heap1_mb, heap2_mb, goal_mb;
+  // "X+Y+Z ms clock": sweep termination STW, concurrent mark, mark termination STW, as
+  // printed (ms), with the printed number of decimals.
+  std::optional<double> clock_ms[3];
+  int clock_decimals[3] = {0, 0, 0};
 };
 
 // Every "gc N @..." line of text, in order; other lines are ignored.

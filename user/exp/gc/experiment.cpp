@@ -1,0 +1,204 @@
+#include "exp/gc/experiment.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "exp/gc/gc_counter.h"
+#include "exp/gc/gctrace.h"
+#include "goelf/go_binary.h"
+#include "probe/target.h"
+#include "probe/uprobe_check.h"
+#include "session/session.h"
+
+namespace gri::exp::gc {
+
+namespace {
+
+constexpr uint64_t kCalibrationCalls = 2000;
+
+// gcTriggerKind (Go 1.19-1.27 src/runtime/mgc.go); a user-forced cycle says so itself.
+std::string trigger_name(const GcCycle& c) {
+  if (c.user_forced) return "forced";
+  return c.trigger_kind == 1 ? "time" : "heap";
+}
+
+std::string mb(uint64_t bytes) { return fmt::format("{:.1f}", static_cast<double>(bytes) / (1 << 20)); }
+
+// gctrace prints a figure with some decimals, truncated or rounded: gri's agrees when it is
+// within one unit of the last printed digit.
+bool clock_agrees(double gri_ms, double printed_ms, int decimals) {
+  return std::fabs(gri_ms - printed_ms) <= std::pow(10.0, -decimals) + 1e-9;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Result<report::Report> run_gc(const GcOptions& o,
+                              const std::function<void(const std::string&)>& progress) {
+  if (o.pid.has_value() == !o.command.empty()) {
+    return make_usage_error("gc takes -p PID or -- CMD ARGS (one of them)");
+  }
+  if (o.crosscheck && o.pid) {
+    return make_usage_error("--crosscheck needs -- CMD: gri starts it with GODEBUG=gctrace=1");
+  }
+  if (o.duration_s && *o.duration_s <= 0) return make_usage_error("-d must be a positive number of seconds");
+
+  probe::ChildOptions cmd{o.command, o.command_env, o.command_stdout, ""};
+  std::string trace_path;
+  if (o.crosscheck) {
+    char tmpl[] = "/tmp/gri-gctrace.XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) return make_error("cannot create a file for gctrace in /tmp");
+    close(fd);
+    trace_path = tmpl;
+    cmd.stderr_path = trace_path;
+    const char* godebug = getenv("GODEBUG");
+    cmd.extra_env.push_back(godebug && *godebug ? fmt::format("GODEBUG={},gctrace=1", godebug)
+                                                : "GODEBUG=gctrace=1");
+  }
+  auto target = o.pid ? probe::Target::attach(*o.pid) : probe::Target::launch(cmd);
+  if (!target) return target.error();
+  probe::Target& t = **target;
+  auto bin = goelf::GoBinary::open(t.binary());
+  if (!bin && o.pid) return make_error("PID {} ({}): {}", t.pid(), t.exe(), bin.error().message);
+  if (!bin) return bin.error();
+  auto cost = probe::run_uprobe_selftest(kCalibrationCalls);
+  if (!cost) return make_error("calibration failed: {} (run gri doctor)", cost.error().message);
+  auto counter = GcCounter::attach(t.binary(), t.pid());
+  if (!counter) return counter.error();
+  if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
+  progress(fmt::format("tracing the GC of PID {} ({}); {}", t.pid(), bin->build().go_version,
+                       o.duration_s ? fmt::format("stops after {} s or Ctrl-C", *o.duration_s)
+                                    : std::string("Ctrl-C stops")));
+
+  auto session = session::run_session(t, o.duration_s);
+  if (!session) return session.error();
+  auto counts = (*counter)->read();
+  if (!counts) return counts.error();
+  counter->reset();  // detach: the target runs unprobed from here
+  if (session->end != probe::Target::End::kExited && t.launched()) t.stop(std::chrono::seconds(2));
+
+  report::Report r;
+  r.experiment = "EXP-05";
+  r.target = {t.pid(), t.exe(), bin->build().go_version, session->gomaxprocs};
+  r.duration_s = session->elapsed_s;
+  if (!session->gomaxprocs) r.degraded.push_back({"target.gomaxprocs", session->gomaxprocs_why});
+  if (!counts->cycle_events_unavailable.empty()) {
+    r.degraded.push_back({"cycles", counts->cycle_events_unavailable});
+  }
+  r.degraded.push_back({"assists", "assist counts and times are not probed yet"});
+  r.lost_events = counts->lost_cycle_events;
+
+  // Overhead: gcStart, gcMarkTermination and startTheWorldWithSema entries, all at PUSHes
+  // after the stack check or single-stepped: the single-step cost bounds it.
+  uint64_t hits = counts->gc_start + counts->cycles * 2;
+  r.overhead = {hits, cost->ns_per_hit, static_cast<double>(hits) * cost->ns_per_hit / 1e9};
+
+  report::Table table{"cycles (heap in MiB: live at start -> at mark termination -> marked)",
+                      {"n", "trigger", "heap", "goal", "GOGC", "limit", "STW1 us", "mark ms",
+                       "STW2 us"},
+                      {}};
+  nlohmann::ordered_json cycles = nlohmann::ordered_json::array();
+  for (const GcCycle& c : counts->cycle_events) {
+    double stw1 = static_cast<double>(c.t_mark - c.t_sweep_term) / 1e3;
+    double mark = static_cast<double>(c.t_mark_term - c.t_mark) / 1e6;
+    double stw2 = static_cast<double>(c.t_end - c.t_mark_term) / 1e3;
+    nlohmann::ordered_json j;
+    j["n"] = c.numgc;
+    j["trigger"] = trigger_name(c);
+    j["heap_live_bytes"] = c.heap0;
+    j["heap_at_mark_termination_bytes"] = c.heap1;
+    j["heap_marked_bytes"] = c.heap2;
+    j["heap_goal_bytes"] = c.heap_goal;
+    j["gogc"] = c.gc_percent;
+    j["memory_limit_bytes"] = c.memory_limit;
+    j["stw_sweep_term_us"] = stw1;
+    j["stw_mark_term_us"] = stw2;
+    j["mark_ms"] = mark;
+    j["assists"] = nullptr;
+    cycles.push_back(std::move(j));
+    table.rows.push_back({std::to_string(c.numgc), trigger_name(c),
+                          fmt::format("{}->{}->{}", mb(c.heap0), mb(c.heap1), mb(c.heap2)),
+                          mb(c.heap_goal), std::to_string(c.gc_percent),
+                          c.memory_limit == INT64_MAX ? "none" : mb(static_cast<uint64_t>(c.memory_limit)),
+                          fmt::format("{:.0f}", stw1), fmt::format("{:.2f}", mark),
+                          fmt::format("{:.0f}", stw2)});
+  }
+  r.data["cycles"] = std::move(cycles);
+  r.data["gc_start_calls"] = counts->gc_start;
+  r.data["gc_start_forced"] = counts->gc_start_forced;
+  r.tables.push_back(std::move(table));
+  r.notes.push_back(fmt::format("{} completed cycles; runtime.gcStart called {} times ({} by "
+                                "runtime.GC)",
+                                counts->cycles, counts->gc_start, counts->gc_start_forced));
+
+  if (o.crosscheck) {
+    std::string text = slurp(trace_path);
+    std::remove(trace_path.c_str());
+    std::fputs(text.c_str(), stderr);  // the command's own stderr, passed through
+    std::vector<GctraceCycle> trace = parse_gctrace(text);
+    std::map<uint64_t, const GctraceCycle*> by_n;
+    for (const GctraceCycle& c : trace) by_n[c.n] = &c;
+    size_t agree = 0;
+    std::vector<std::string> disagree;
+    for (const GcCycle& c : counts->cycle_events) {
+      auto it = by_n.find(c.numgc);
+      if (it == by_n.end()) {
+        disagree.push_back(fmt::format("gc {}: not in gctrace", c.numgc));
+        continue;
+      }
+      const GctraceCycle& g = *it->second;
+      bool heaps = g.heap0_mb == c.heap0 >> 20 && g.heap1_mb == c.heap1 >> 20 &&
+                   g.heap2_mb == c.heap2 >> 20 && g.goal_mb == c.heap_goal >> 20;
+      double ms[3] = {static_cast<double>(c.t_mark - c.t_sweep_term) / 1e6,
+                      static_cast<double>(c.t_mark_term - c.t_mark) / 1e6,
+                      static_cast<double>(c.t_end - c.t_mark_term) / 1e6};
+      bool clocks = true;
+      for (int i = 0; i < 3; i++) {
+        clocks = clocks && g.clock_ms[i] && clock_agrees(ms[i], *g.clock_ms[i], g.clock_decimals[i]);
+      }
+      if (heaps && clocks) {
+        agree++;
+      } else {
+        disagree.push_back(fmt::format("gc {}: {}", c.numgc, heaps ? "clock times differ" : "heap figures differ"));
+      }
+    }
+    bool all = agree == trace.size() && agree == counts->cycle_events.size() &&
+               counts->cycle_events.size() == counts->cycles;
+    // Without per-cycle figures only the count can be compared: not enough for a verdict.
+    bool figures = counts->cycle_events_unavailable.empty();
+    r.data["crosscheck"] = {{"gctrace_cycles", trace.size()}, {"agree", all}, {"agreeing_cycles", agree}};
+    if (!figures) {
+      disagree.clear();
+      disagree.push_back("no per-cycle figures: " + counts->cycle_events_unavailable);
+    }
+    r.verdicts.push_back(
+        {"EXP-05.crosscheck",
+         "gri sees every GC cycle the runtime reports, with the same heap figures and phase times",
+         !figures ? "inconclusive" : all ? "verified" : "refuted",
+         fmt::format("{} cycles seen by gri, {} gctrace lines, {} agree (heap A->B->C and goal to "
+                     "the MiB, clock times to the printed digit){}",
+                     counts->cycles, trace.size(), agree,
+                     disagree.empty() ? "" : "; first difference: " + disagree.front())});
+  }
+  if (t.wait_status()) {
+    r.notes.push_back(fmt::format("the command {}", probe::describe_wait_status(*t.wait_status())));
+  }
+  return r;
+}
+
+}  // namespace gri::exp::gc

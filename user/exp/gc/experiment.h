@@ -1,0 +1,30 @@
+// EXP-05 gri gc: every GC cycle of a process, with the runtime's own account beside it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "report/report.h"
+
+namespace gri::exp::gc {
+
+struct GcOptions {
+  std::optional<pid_t> pid;
+  std::vector<std::string> command;
+  std::vector<std::string> command_env;
+  std::string command_stdout;
+  std::optional<double> duration_s;
+  // With a command: run it with GODEBUG=gctrace=1, pass its stderr through after it exits,
+  // and check every cycle against its "gc N @..." lines.
+  bool crosscheck = false;
+};
+
+Result<report::Report> run_gc(const GcOptions& options,
+                              const std::function<void(const std::string&)>& progress);
+
+}  // namespace gri::exp::gc
