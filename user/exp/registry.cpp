@@ -16,7 +16,7 @@ constexpr std::array<Experiment, 8> kExperiments = {{
     {"EXP-03", "steal", "who steals work from whom?", 5, nullptr, ""},
     {"EXP-04", "alloc", "tiny, small and large allocations; does escape analysis agree?", 7, nullptr, ""},
     {"EXP-05", "gc", "every GC cycle; does GOMEMLIMIT prevent the OOM GOGC alone does not?", 6,
-     gc::lab_cycle_count,
+     gc::lab_gc,
      "gri gc: every cycle's trigger, heaps, goal, GOGC, limit and pauses, checked against "
      "gctrace (--crosscheck); not yet: assists, the GOMEMLIMIT container run"},
     {"EXP-06", "wb", "when is the write barrier on, and what does it buffer and shade?", 6, nullptr,

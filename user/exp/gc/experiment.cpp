@@ -60,11 +60,14 @@ Result<report::Report> run_gc(const GcOptions& o,
   probe::ChildOptions cmd{o.command, o.command_env, o.command_stdout, ""};
   std::string trace_path;
   if (o.crosscheck) {
-    char tmpl[] = "/tmp/gri-gctrace.XXXXXX";
-    int fd = mkstemp(tmpl);
-    if (fd < 0) return make_error("cannot create a file for gctrace in /tmp");
-    close(fd);
-    trace_path = tmpl;
+    trace_path = o.gctrace_log;
+    if (trace_path.empty()) {
+      char tmpl[] = "/tmp/gri-gctrace.XXXXXX";
+      int fd = mkstemp(tmpl);
+      if (fd < 0) return make_error("cannot create a file for gctrace in /tmp");
+      close(fd);
+      trace_path = tmpl;
+    }
     cmd.stderr_path = trace_path;
     const char* godebug = getenv("GODEBUG");
     cmd.extra_env.push_back(godebug && *godebug ? fmt::format("GODEBUG={},gctrace=1", godebug)
@@ -148,8 +151,10 @@ Result<report::Report> run_gc(const GcOptions& o,
 
   if (o.crosscheck) {
     std::string text = slurp(trace_path);
-    std::remove(trace_path.c_str());
-    std::fputs(text.c_str(), stderr);  // the command's own stderr, passed through
+    if (o.gctrace_log.empty()) {
+      std::remove(trace_path.c_str());
+      std::fputs(text.c_str(), stderr);  // the command's own stderr, passed through
+    }
     std::vector<GctraceCycle> trace = parse_gctrace(text);
     std::map<uint64_t, const GctraceCycle*> by_n;
     for (const GctraceCycle& c : trace) by_n[c.n] = &c;

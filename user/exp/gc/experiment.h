@@ -22,6 +22,9 @@ struct GcOptions {
   // With a command: run it with GODEBUG=gctrace=1, pass its stderr through after it exits,
   // and check every cycle against its "gc N @..." lines.
   bool crosscheck = false;
+  // With crosscheck: keep the command's stderr (gctrace) in this file instead of passing it
+  // through to gri's stderr.
+  std::string gctrace_log;
 };
 
 Result<report::Report> run_gc(const GcOptions& options,

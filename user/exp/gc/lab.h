@@ -5,8 +5,8 @@
 
 namespace gri::exp::gc {
 
-// Runs go-probes/gc (20 runtime.GC() calls, heap cycles in between) under GODEBUG=gctrace=1
-// for each toolchain, and checks gri's counts against the runtime's own lines.
-bool lab_cycle_count(const LabContext& ctx);
+// Runs gri gc --crosscheck on go-probes/gc (20 runtime.GC() calls, heap cycles in between)
+// for each toolchain and prints the verdicts.
+bool lab_gc(const LabContext& ctx);
 
 }  // namespace gri::exp::gc
