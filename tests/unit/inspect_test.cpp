@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <regex>
 #include <thread>
@@ -80,15 +81,30 @@ INSTANTIATE_TEST_SUITE_P(Toolchains, InspectTest,
                            return param_name(info.param.label + info.param.variant);
                          });
 
-// A version-specific symbol is reported missing with the version that has it.
+// A version-specific symbol is reported missing with the versions that have it.
 TEST(Inspect, MissingProbePointsSayWhy) {
-  auto in = inspect_binary(probe_path("go1.19", "gc"));
-  ASSERT_TRUE(in) << in.error().message;
-  for (const auto& p : in->probes) {
-    if (p.symbol == "runtime.mallocgcTiny") {
-      EXPECT_FALSE(p.present);
-      EXPECT_EQ(p.reason, "not in go1.19 (exists from 1.24)");
+  std::map<std::string, std::map<std::string, std::string>> expected = {
+      {"go1.19",
+       {{"runtime.mallocgcTiny", "not in go1.19 (exists from 1.24)"},
+        {"runtime.addtimer",
+         "not in this binary's function table: inlined everywhere, or dropped by the linker as "
+         "unused"}}},
+      {"go1.26",
+       {{"runtime.addtimer", "not in go1.26 (last in 1.22): timers rewritten in 1.23"},
+        {"runtime.mapaccess1", "not in this binary: dropped by the linker when no map is read"}}},
+  };
+  for (const auto& [label, reasons] : expected) {
+    auto in = inspect_binary(probe_path(label, "gc"));
+    ASSERT_TRUE(in) << in.error().message;
+    size_t seen = 0;
+    for (const auto& p : in->probes) {
+      auto it = reasons.find(p.symbol);
+      if (it == reasons.end()) continue;
+      seen++;
+      EXPECT_FALSE(p.present) << label << " " << p.symbol;
+      EXPECT_EQ(p.reason, it->second) << label;
     }
+    EXPECT_EQ(seen, reasons.size()) << label;
   }
 }
 
