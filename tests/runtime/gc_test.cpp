@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "exp/gc/container.h"
 #include "exp/gc/counted_run.h"
 #include "exp/gc/experiment.h"
 #include "report/render.h"
@@ -152,6 +153,35 @@ TEST_P(GcWalkingSkeleton, GcExperimentCrosscheckAgreesWithGctrace) {
     EXPECT_EQ(forced, kForced);
   }
 }
+
+// The container run: go-probes/memlimit (60 MiB live, 400 MiB of garbage) in a 100 MiB
+// memory cgroup is OOM-killed with GOGC=100 alone and finishes with GOMEMLIMIT at 90 MiB,
+// whose heap goal never exceeds the limit.
+class GcContainer : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "skipped: needs root (memory cgroup, probes)";
+  }
+};
+
+TEST_P(GcContainer, MemoryLimitPreventsTheOomThatGogcAloneDoesNot) {
+  auto r = gri::exp::gc::run_container(probe_path(GetParam(), "memlimit"));
+  if (!r && r.error().message.find("no memory cgroup controller") != std::string::npos) {
+    GTEST_SKIP() << "skipped: " << r.error().message;
+  }
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->gogc_only.oom_killed) << r->verdict.evidence;
+  EXPECT_FALSE(r->gogc_only.exited_ok);
+  EXPECT_FALSE(r->with_limit.oom_killed) << r->verdict.evidence;
+  EXPECT_TRUE(r->with_limit.exited_ok) << r->verdict.evidence;
+  EXPECT_LE(r->with_limit.max_goal_bytes, r->memory_limit_bytes);
+  EXPECT_GT(r->with_limit.cycles, 0u);
+  EXPECT_EQ(r->verdict.result, "verified") << r->verdict.evidence;
+  std::printf("[ memlimit ] %s: %s\n", GetParam().c_str(), r->verdict.evidence.c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Toolchains, GcContainer, ::testing::ValuesIn(go_labels()),
+                         [](const auto& info) { return param_name(info.param); });
 
 // Stripped binaries too: their functions come from .gopclntab alone.
 INSTANTIATE_TEST_SUITE_P(Toolchains, GcWalkingSkeleton,

@@ -18,7 +18,7 @@ constexpr std::array<Experiment, 8> kExperiments = {{
     {"EXP-05", "gc", "every GC cycle; does GOMEMLIMIT prevent the OOM GOGC alone does not?", 6,
      gc::lab_gc,
      "gri gc: every cycle's trigger, heaps, goal, GOGC, limit and pauses, checked against "
-     "gctrace (--crosscheck); not yet: assists, the GOMEMLIMIT container run"},
+     "gctrace (--crosscheck), and the GOMEMLIMIT container run; not yet: assists"},
     {"EXP-06", "wb", "when is the write barrier on, and what does it buffer and shade?", 6, nullptr,
      ""},
     {"EXP-07", "maps", "swiss map vs bucket map on the same workload", 0, nullptr, ""},

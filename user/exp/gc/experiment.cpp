@@ -88,6 +88,9 @@ Result<report::Report> run_gc(const GcOptions& o,
                        o.duration_s ? fmt::format("stops after {} s or Ctrl-C", *o.duration_s)
                                     : std::string("Ctrl-C stops")));
 
+  if (o.before_start && t.launched()) {
+    if (auto st = o.before_start(t.pid()); !st) return st.error();
+  }
   auto session = session::run_session(t, o.duration_s);
   if (!session) return session.error();
   auto counts = (*counter)->read();
@@ -202,6 +205,7 @@ Result<report::Report> run_gc(const GcOptions& o,
   }
   if (t.wait_status()) {
     r.notes.push_back(fmt::format("the command {}", probe::describe_wait_status(*t.wait_status())));
+    r.data["command_exit"] = probe::describe_wait_status(*t.wait_status());
   }
   return r;
 }

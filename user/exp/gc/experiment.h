@@ -25,6 +25,9 @@ struct GcOptions {
   // With crosscheck: keep the command's stderr (gctrace) in this file instead of passing it
   // through to gri's stderr.
   std::string gctrace_log;
+  // Called with a launched command's PID once the probes are in, before it runs (e.g. to
+  // move it into a cgroup).
+  std::function<Status(pid_t)> before_start;
 };
 
 Result<report::Report> run_gc(const GcOptions& options,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "exp/gc/container.h"
 #include "exp/gc/experiment.h"
 #include "report/render.h"
 
@@ -35,6 +36,18 @@ bool lab_gc(const LabContext& ctx) {
       fmt::print("  {:<7} [{}] {} ({} of them forced)\n", v, verdict.result, verdict.evidence, forced);
       all_ok = all_ok && verdict.result == "verified";
     }
+  }
+  fmt::print("  workload: go-probes/memlimit, 60 MiB live then 400 MiB of garbage, in a 100 MiB\n"
+             "  memory cgroup: GOGC=100 alone, then GOMEMLIMIT at 90% of the cgroup's limit\n");
+  for (const std::string& v : ctx.go_versions) {
+    auto r = run_container(fmt::format("{}/{}/memlimit", ctx.probes_dir, v));
+    if (!r) {
+      fmt::print("  {:<7} cannot run: {}\n", v, r.error().message);
+      all_ok = false;
+      continue;
+    }
+    fmt::print("  {:<7} [{}] {}\n", v, r->verdict.result, r->verdict.evidence);
+    all_ok = all_ok && r->verdict.result == "verified";
   }
   return all_ok;
 }

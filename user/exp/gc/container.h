@@ -1,0 +1,35 @@
+// EXP-05's container run: the same workload twice in a memory cgroup, with GOGC alone and
+// with GOMEMLIMIT below the cgroup's limit, traced by gri gc.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "report/report.h"
+
+namespace gri::exp::gc {
+
+struct ContainerRun {
+  std::string env;      // "GOGC=100" or "GOMEMLIMIT=90MiB"
+  bool oom_killed = false;
+  bool exited_ok = false;
+  uint64_t cycles = 0;
+  uint64_t max_goal_bytes = 0;
+  report::Report report;
+};
+
+struct ContainerResult {
+  uint64_t cgroup_limit_bytes = 0;
+  uint64_t memory_limit_bytes = 0;  // GOMEMLIMIT of the second run
+  ContainerRun gogc_only;
+  ContainerRun with_limit;
+  report::Verdict verdict;
+};
+
+// Runs go-probes/memlimit (`exe`) twice in a fresh memory cgroup of `cgroup_mib` MiB: with
+// GOGC=100 and no limit, then with GOMEMLIMIT at 90% of the cgroup's limit.
+Result<ContainerResult> run_container(const std::string& exe, uint64_t cgroup_mib = 100);
+
+}  // namespace gri::exp::gc
