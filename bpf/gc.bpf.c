@@ -26,6 +26,7 @@ struct {
 __u64 lost_cycles = 0;		/* cycle events that found the ring full */
 __u32 last_trigger_kind = 0;	/* of the latest runtime.gcStart call */
 __u32 in_mark_termination = 0;	/* set at gcMarkTermination, cleared when its event is out */
+__u64 assists = 0;		/* gcAssistAlloc calls since the last cycle event */
 
 static __always_inline void count(__u32 idx)
 {
@@ -48,6 +49,15 @@ int gc_start(struct pt_regs *ctx)
 	last_trigger_kind = (__u32)go_arg(ctx, 0);
 	if (last_trigger_kind == GC_TRIGGER_CYCLE)
 		count(GC_CTR_START_FORCED);
+	return 0;
+}
+
+/* runtime.gcAssistAlloc: a goroutine that allocated on credit pays it back with mark work. */
+SEC("uprobe")
+int gc_assist(struct pt_regs *ctx)
+{
+	if (is_target_tgid(cfg.tgid))
+		__sync_fetch_and_add(&assists, 1);
 	return 0;
 }
 
@@ -116,6 +126,8 @@ int gc_start_the_world(struct pt_regs *ctx)
 	e.t_mark = (__s64)read_u64(work + o->t_mark);
 	e.t_mark_term = (__s64)read_u64(work + o->t_mark_term);
 	e.t_end = (__s64)read_u64(work + o->t_end);
+	e.assist_ns = (__s64)read_u64(gcc + o->assist_time);
+	e.assists = __sync_fetch_and_and(&assists, 0);
 	events_output(&cycles, &e, sizeof(e), &lost_cycles);
 	return 0;
 }

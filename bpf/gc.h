@@ -48,6 +48,8 @@ struct gc_offsets {
 	__u32 t_mark;
 	__u32 t_mark_term;
 	__u32 t_end;
+	__u32 assist_time;	/* gcControllerState.assistTime (int64 ns, reset per cycle) */
+	__u32 pad;
 };
 
 struct gc_config {
@@ -71,6 +73,8 @@ struct gc_cycle_event {
 	__s64 t_mark;
 	__s64 t_mark_term;
 	__s64 t_end;
+	__s64 assist_ns;	/* gcController.assistTime: mutator assist CPU time this cycle */
+	__u64 assists;		/* runtime.gcAssistAlloc calls since the previous cycle event */
 };
 
 #endif /* GRI_BPF_GC_H */

@@ -34,6 +34,9 @@ TEST(Gctrace, ParsesCyclesOfGo119AndGo126) {
   EXPECT_DOUBLE_EQ(*cycles[0].clock_ms[1], 0.27);
   EXPECT_DOUBLE_EQ(*cycles[0].clock_ms[2], 0.009);
   EXPECT_EQ(cycles[0].clock_decimals[2], 3);
+  ASSERT_TRUE(cycles[0].assist_cpu_ms);  // 0.21+0.075/0.075/0+0.019 ms cpu
+  EXPECT_DOUBLE_EQ(*cycles[0].assist_cpu_ms, 0.075);
+  EXPECT_EQ(cycles[0].assist_decimals, 3);
 }
 
 TEST(Gctrace, IgnoresLinesThatOnlyLookAlike) {

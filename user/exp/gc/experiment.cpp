@@ -106,17 +106,18 @@ Result<report::Report> run_gc(const GcOptions& o,
   if (!counts->cycle_events_unavailable.empty()) {
     r.degraded.push_back({"cycles", counts->cycle_events_unavailable});
   }
-  r.degraded.push_back({"assists", "assist counts and times are not probed yet"});
   r.lost_events = counts->lost_cycle_events;
 
-  // Overhead: gcStart, gcMarkTermination and startTheWorldWithSema entries, all at PUSHes
-  // after the stack check or single-stepped: the single-step cost bounds it.
-  uint64_t hits = counts->gc_start + counts->cycles * 2;
+  // Overhead: gcStart, gcAssistAlloc, gcMarkTermination and startTheWorldWithSema entries,
+  // at PUSHes after the stack check or single-stepped: the single-step cost bounds it.
+  uint64_t assists = 0;
+  for (const GcCycle& c : counts->cycle_events) assists += c.assists;
+  uint64_t hits = counts->gc_start + counts->cycles * 2 + assists;
   r.overhead = {hits, cost->ns_per_hit, static_cast<double>(hits) * cost->ns_per_hit / 1e9};
 
   report::Table table{"cycles (heap in MiB: live at start -> at mark termination -> marked)",
                       {"n", "trigger", "heap", "goal", "GOGC", "limit", "STW1 us", "mark ms",
-                       "STW2 us"},
+                       "STW2 us", "assists"},
                       {}};
   nlohmann::ordered_json cycles = nlohmann::ordered_json::array();
   for (const GcCycle& c : counts->cycle_events) {
@@ -135,14 +136,15 @@ Result<report::Report> run_gc(const GcOptions& o,
     j["stw_sweep_term_us"] = stw1;
     j["stw_mark_term_us"] = stw2;
     j["mark_ms"] = mark;
-    j["assists"] = nullptr;
+    j["assists"] = c.assists;
+    j["assist_cpu_ms"] = static_cast<double>(c.assist_ns) / 1e6;
     cycles.push_back(std::move(j));
     table.rows.push_back({std::to_string(c.numgc), trigger_name(c),
                           fmt::format("{}->{}->{}", mb(c.heap0), mb(c.heap1), mb(c.heap2)),
                           mb(c.heap_goal), std::to_string(c.gc_percent),
                           c.memory_limit == INT64_MAX ? "none" : mb(static_cast<uint64_t>(c.memory_limit)),
                           fmt::format("{:.0f}", stw1), fmt::format("{:.2f}", mark),
-                          fmt::format("{:.0f}", stw2)});
+                          fmt::format("{:.0f}", stw2), std::to_string(c.assists)});
   }
   r.data["cycles"] = std::move(cycles);
   r.data["gc_start_calls"] = counts->gc_start;
@@ -179,6 +181,9 @@ Result<report::Report> run_gc(const GcOptions& o,
       for (int i = 0; i < 3; i++) {
         clocks = clocks && g.clock_ms[i] && clock_agrees(ms[i], *g.clock_ms[i], g.clock_decimals[i]);
       }
+      clocks = clocks && g.assist_cpu_ms &&
+               clock_agrees(static_cast<double>(c.assist_ns) / 1e6, *g.assist_cpu_ms,
+                            g.assist_decimals);
       if (heaps && clocks) {
         agree++;
       } else {
@@ -199,7 +204,7 @@ Result<report::Report> run_gc(const GcOptions& o,
          "gri sees every GC cycle the runtime reports, with the same heap figures and phase times",
          !figures ? "inconclusive" : all ? "verified" : "refuted",
          fmt::format("{} cycles seen by gri, {} gctrace lines, {} agree (heap A->B->C and goal to "
-                     "the MiB, clock times to the printed digit){}",
+                     "the MiB, clock and assist times to the printed digit){}",
                      counts->cycles, trace.size(), agree,
                      disagree.empty() ? "" : "; first difference: " + disagree.front())});
   }

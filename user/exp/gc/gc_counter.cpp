@@ -39,7 +39,7 @@ int on_cycle(void* ctx, void* data, size_t size) {
   static_cast<std::vector<GcCycle>*>(ctx)->push_back(
       {e.numgc, e.heap0, e.heap1, e.heap2, e.heap_goal, e.gc_percent, e.memory_limit,
        e.user_forced != 0, e.trigger_kind, e.ktime_ns, e.t_sweep_term, e.t_mark, e.t_mark_term,
-       e.t_end});
+       e.t_end, e.assist_ns, e.assists});
   return 0;
 }
 
@@ -70,6 +70,7 @@ Result<gc_offsets> cycle_offsets(const goelf::GoBinary& bin) {
   field("workType.tMark", o.t_mark);
   field("workType.tMarkTerm", o.t_mark_term);
   field("workType.tEnd", o.t_end);
+  field("gcControllerState.assistTime", o.assist_time);
   if (!missing.empty()) {
     return make_error("per-cycle figures need {} ({})", fmt::join(missing, ", "),
                       bin.stripped() ? "stripped: global addresses need .symtab or DWARF"
@@ -99,9 +100,10 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
     return make_error("cannot load the gc BPF programs: {} (run gri doctor)", strerror(-err));
   }
 
-  const std::array<probe::GoEntryProbe, 2> table = {{
+  const std::array<probe::GoEntryProbe, 3> table = {{
       {state->skel->progs.gc_start, "runtime.gcStart"},
       {state->skel->progs.gc_mark_termination, "runtime.gcMarkTermination"},
+      {state->skel->progs.gc_assist, "runtime.gcAssistAlloc"},
   }};
   auto links = probe::attach_go_entries(*bin, table, pid);
   if (!links) return links.error();

@@ -28,6 +28,8 @@ struct GcCycle {
   // Phase start times (runtime nanotime): sweep termination STW = t_mark - t_sweep_term,
   // concurrent mark = t_mark_term - t_mark, mark termination STW = t_end - t_mark_term.
   int64_t t_sweep_term = 0, t_mark = 0, t_mark_term = 0, t_end = 0;
+  int64_t assist_ns = 0;  // gcController.assistTime: mutator assist CPU time this cycle
+  uint64_t assists = 0;   // runtime.gcAssistAlloc calls since the previous cycle
 };
 
 struct GcCounts {

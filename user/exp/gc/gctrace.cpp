@@ -35,6 +35,15 @@ void parse_figures(std::string_view line, GctraceCycle& c) {
       parts = parts.substr(plus + 1);
     }
   }
+  size_t cpu = line.find(" ms cpu");
+  if (cpu != std::string_view::npos) {
+    size_t start = line.rfind(' ', cpu - 1) + 1;
+    std::string_view parts = line.substr(start, cpu - start);  // a+b/c/d+e
+    size_t plus = parts.find('+'), slash = parts.find('/');
+    if (plus != std::string_view::npos && slash != std::string_view::npos && slash > plus) {
+      c.assist_cpu_ms = to_double(parts.substr(plus + 1, slash - plus - 1), &c.assist_decimals);
+    }
+  }
   size_t mb = line.find(" MB, ");
   if (mb != std::string_view::npos) {
     size_t start = line.rfind(' ', mb - 1) + 1;

@@ -24,6 +24,9 @@ struct GctraceCycle {
   // printed (ms), with the printed number of decimals.
   std::optional<double> clock_ms[3];
   int clock_decimals[3] = {0, 0, 0};
+  // "a+b/c/d+e ms cpu": b is the mutator assists' CPU time (gcController.assistTime).
+  std::optional<double> assist_cpu_ms;
+  int assist_decimals = 0;
 };
 
 // Every "gc N @..." line of text, in order; other lines are ignored.
