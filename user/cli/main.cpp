@@ -203,9 +203,9 @@ int main(int argc, char** argv) {
                "with -- CMD: run it with GODEBUG=gctrace=1 and check every cycle against it");
   gc->footer(
       "Per cycle: trigger (heap, time, forced), heap live at the start, at mark termination and\n"
-      "marked, the heap goal, GOGC, the memory limit, the two stop-the-world pauses and the\n"
-      "concurrent mark time, read from the runtime's own fields when mark termination ends.\n"
-      "Not yet: assists, the GOMEMLIMIT container run (issue #6).\n"
+      "marked, the heap goal, GOGC, the memory limit, the two stop-the-world pauses, the\n"
+      "concurrent mark time, and assists (calls and CPU time), read from the runtime's own\n"
+      "fields when mark termination ends. gri lab EXP-05 adds the GOMEMLIMIT container run.\n"
       "\n"
       "EXAMPLES:\n"
       "  sudo gri gc -p 4242 -d 30\n"

@@ -17,8 +17,9 @@ constexpr std::array<Experiment, 8> kExperiments = {{
     {"EXP-04", "alloc", "tiny, small and large allocations; does escape analysis agree?", 7, nullptr, ""},
     {"EXP-05", "gc", "every GC cycle; does GOMEMLIMIT prevent the OOM GOGC alone does not?", 6,
      gc::lab_gc,
-     "gri gc: every cycle's trigger, heaps, goal, GOGC, limit and pauses, checked against "
-     "gctrace (--crosscheck), and the GOMEMLIMIT container run; not yet: assists"},
+     "gri gc: every cycle's trigger, heaps, goal, GOGC, limit, pauses and assists, checked "
+     "against gctrace (--crosscheck), and the GOMEMLIMIT container run; not yet: the "
+     "slowdown benchmark"},
     {"EXP-06", "wb", "when is the write barrier on, and what does it buffer and shade?", 6, nullptr,
      ""},
     {"EXP-07", "maps", "swiss map vs bucket map on the same workload", 0, nullptr, ""},
