@@ -27,6 +27,11 @@ __u64 lost_cycles = 0;		/* cycle events that found the ring full */
 __u32 last_trigger_kind = 0;	/* of the latest runtime.gcStart call */
 __u32 in_mark_termination = 0;	/* set at gcMarkTermination, cleared when its event is out */
 __u64 assists = 0;		/* gcAssistAlloc calls since the last cycle event */
+__u64 wb_flushes = 0;		/* write-barrier buffer flushes during mark, this cycle */
+__u64 wb_pointers = 0;		/* pointers in the buffers they flushed */
+__u64 wb_outside_mark = 0;	/* flushes while gcphase was _GCoff: the barrier was off */
+__u64 wb_max_pointers = 0;	/* most pointers one flush found */
+__u64 wb_capacity = 0;		/* most pointers a buffer can hold, from its own bounds */
 
 static __always_inline void count(__u32 idx)
 {
@@ -128,6 +133,42 @@ int gc_start_the_world(struct pt_regs *ctx)
 	e.t_end = (__s64)read_u64(work + o->t_end);
 	e.assist_ns = (__s64)read_u64(gcc + o->assist_time);
 	e.assists = __sync_fetch_and_and(&assists, 0);
+	e.wb_flushes = __sync_fetch_and_and(&wb_flushes, 0);
+	e.wb_pointers = __sync_fetch_and_and(&wb_pointers, 0);
 	events_output(&cycles, &e, sizeof(e), &lost_cycles);
+	return 0;
+}
+
+/*
+ * runtime.wbBufFlush1(pp *p): empties P pp's write-barrier buffer and shades what it held
+ * (src/runtime/mwbbuf.go, Go 1.19-1.27). The buffer holds the pointers between buf[0] and
+ * next; end bounds it. The cookie is this site's link-time address, for the PIE load bias.
+ */
+SEC("uprobe")
+int gc_wb_flush(struct pt_regs *ctx)
+{
+	const volatile struct gc_offsets *o = &cfg.off;
+	__u64 pp = go_arg(ctx, 0), bias, buf, next, end, n, cap;
+	__u32 phase;
+
+	if (!is_target_tgid(cfg.tgid) || !cfg.cycle_events || !pp)
+		return 0;
+	bias = PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx);
+	phase = read_u32(o->gcphase + bias);
+	if (phase == GC_PHASE_OFF) {
+		__sync_fetch_and_add(&wb_outside_mark, 1);
+		return 0;
+	}
+	buf = pp + o->wbbuf_buf;
+	next = read_u64(pp + o->wbbuf_next);
+	end = read_u64(pp + o->wbbuf_end);
+	n = next > buf ? (next - buf) / 8 : 0;
+	cap = end > buf ? (end - buf) / 8 : 0;
+	__sync_fetch_and_add(&wb_flushes, 1);
+	__sync_fetch_and_add(&wb_pointers, n);
+	if (n > wb_max_pointers)
+		wb_max_pointers = n;
+	if (cap > wb_capacity)
+		wb_capacity = cap;
 	return 0;
 }

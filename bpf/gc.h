@@ -10,6 +10,10 @@
 #include <linux/types.h>
 #endif
 
+/* runtime.gcphase: _GCoff = 0, _GCmark = 1, _GCmarktermination = 2 (iota, src/runtime/mgc.go,
+ * Go 1.19-1.27). The write barrier is on in the last two. */
+#define GC_PHASE_OFF 0
+
 /* Indexes of the per-CPU counters map. */
 enum gc_counter {
 	GC_CTR_START = 0,	/* runtime.gcStart entries: every trigger, started or not */
@@ -49,7 +53,10 @@ struct gc_offsets {
 	__u32 t_mark_term;
 	__u32 t_end;
 	__u32 assist_time;	/* gcControllerState.assistTime (int64 ns, reset per cycle) */
-	__u32 pad;
+	__u32 wbbuf_next;	/* p.wbBuf.next, p.wbBuf.end, p.wbBuf.buf (EXP-06) */
+	__u32 wbbuf_end;
+	__u32 wbbuf_buf;
+	__u64 gcphase;		/* &runtime.gcphase (uint32) */
 };
 
 struct gc_config {
@@ -75,6 +82,8 @@ struct gc_cycle_event {
 	__s64 t_end;
 	__s64 assist_ns;	/* gcController.assistTime: mutator assist CPU time this cycle */
 	__u64 assists;		/* runtime.gcAssistAlloc calls since the previous cycle event */
+	__u64 wb_flushes;	/* runtime.wbBufFlush1 calls during mark since the previous event */
+	__u64 wb_pointers;	/* pointers those flushes found in the P's buffer */
 };
 
 #endif /* GRI_BPF_GC_H */

@@ -18,6 +18,7 @@
 
 #include "doctor/doctor.h"
 #include "exp/gc/experiment.h"
+#include "exp/wb/experiment.h"
 #include "inspect/inspect.h"
 #include "inspect/render.h"
 #include "lab/lab.h"
@@ -103,6 +104,17 @@ int gc_command(gri::exp::gc::GcOptions options, const std::string& json_path) {
   if (geteuid() != 0) return fail("gc attaches BPF probes and needs root: run it with sudo");
   if (json_path == "-") options.command_stdout = "/dev/stderr";  // as for trace
   auto r = gri::exp::gc::run_gc(options, [](const std::string& line) {
+    fmt::print(stderr, "gri: {}\n", line);
+  });
+  if (!r) return fail(r.error());
+  if (json_path != "-") fmt::print("{}", gri::report::render_text(*r));
+  return json_path.empty() ? 0 : write_json(*r, json_path);
+}
+
+int wb_command(gri::exp::gc::GcOptions options, const std::string& json_path) {
+  if (geteuid() != 0) return fail("wb attaches BPF probes and needs root: run it with sudo");
+  if (json_path == "-") options.command_stdout = "/dev/stderr";  // as for trace
+  auto r = gri::exp::wb::run_wb(options, [](const std::string& line) {
     fmt::print(stderr, "gri: {}\n", line);
   });
   if (!r) return fail(r.error());
@@ -210,7 +222,24 @@ int main(int argc, char** argv) {
       "EXAMPLES:\n"
       "  sudo gri gc -p 4242 -d 30\n"
       "  sudo gri gc --crosscheck -- ./server\n"
-      "  sudo gri gc --json gc.json -- go test -run TestBig ./...\n");
+      "  sudo gri gc --json gc.json -- ./batch-job -input data.csv\n");
+
+  gri::exp::gc::GcOptions wb_options;
+  int wb_pid = 0;
+  double wb_duration = 0;
+  std::string wb_json;
+  CLI::App* wb = app.add_subcommand("wb", "EXP-06: the write barrier, per GC cycle");
+  CLI::Option* wb_pid_option = wb->add_option("-p,--pid", wb_pid, "a live process");
+  CLI::Option* wb_duration_option = wb->add_option("-d,--duration", wb_duration, "stop after SECONDS");
+  wb->add_option("--json", wb_json, "also write the report as JSON to FILE (- : stdout only)");
+  wb->footer(
+      "Per GC cycle: the write-barrier buffer flushes (runtime.wbBufFlush1) during mark and the\n"
+      "pointers they carried, read from the P's buffer; flushes while the GC was off; the\n"
+      "largest flush against the buffer's capacity. Not yet: --exact shading probes, --watch.\n"
+      "\n"
+      "EXAMPLES:\n"
+      "  sudo gri wb -p 4242 -d 10\n"
+      "  sudo gri wb --json wb.json -- ./server\n");
 
   gri::lab::LabOptions lab_options;
   std::string go_versions;
@@ -277,6 +306,18 @@ int main(int argc, char** argv) {
     }
     if (gc_duration_option->count()) gc_options.duration_s = gc_duration;
     return gc_command(gc_options, gc_json);
+  }
+  if (*wb) {
+    wb_options.command = trace_options.command;
+    if (wb_pid_option->count()) {
+      if (wb_pid <= 0) {
+        fmt::print(stderr, "gri: bad PID {}: a process ID is a positive number\n", wb_pid);
+        return kExitUsage;
+      }
+      wb_options.pid = wb_pid;
+    }
+    if (wb_duration_option->count()) wb_options.duration_s = wb_duration;
+    return wb_command(wb_options, wb_json);
   }
   if (!trace_options.command.empty() && !*trace) {
     fmt::print(stderr, "gri: -- CMD is for gri trace (and the experiments); see gri --help\n");

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "exp/gc/lab.h"
+#include "exp/wb/lab.h"
 
 namespace gri::exp {
 
@@ -20,8 +21,10 @@ constexpr std::array<Experiment, 8> kExperiments = {{
      "gri gc: every cycle's trigger, heaps, goal, GOGC, limit, pauses and assists, checked "
      "against gctrace (--crosscheck), and the GOMEMLIMIT container run; not yet: the "
      "slowdown benchmark"},
-    {"EXP-06", "wb", "when is the write barrier on, and what does it buffer and shade?", 6, nullptr,
-     ""},
+    {"EXP-06", "wb", "when is the write barrier on, and what does it buffer and shade?", 6,
+     wb::lab_wb,
+     "gri wb: buffer flushes and pointers per cycle, flushes outside mark; not yet: --exact "
+     "shading probes, --watch"},
     {"EXP-07", "maps", "swiss map vs bucket map on the same workload", 0, nullptr, ""},
     {"EXP-08", "timers", "per-P timer heaps, where timers run, lock contention", 0, nullptr, ""},
 }};

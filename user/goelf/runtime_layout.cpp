@@ -141,6 +141,7 @@ std::vector<FieldSpec> make_catalog() {
       {"p.gcw", p, {"gcw"}},
       {"p.wbBuf.next", p, {"wbBuf.next"}},
       {"p.wbBuf.end", p, {"wbBuf.end"}},
+      {"p.wbBuf.buf", p, {"wbBuf.buf"}},
       {"p.preempt", p, {"preempt"}},
       {"p.gcStopTime", p, {"gcStopTime"}},  // not in go1.19's runtime2.go
       // Timers. Up to 1.22 p has timersLock, timers []*timer, numTimers, deletedTimers,
@@ -284,7 +285,7 @@ std::vector<FieldSpec> make_catalog() {
 constexpr std::string_view kGlobals[] = {
     "runtime.sched",    "runtime.allp", "runtime.allm",       "runtime.gcController",
     "runtime.memstats", "runtime.work", "runtime.gomaxprocs", "runtime.mheap_",
-    "runtime.buildVersion", "runtime.writeBarrier",
+    "runtime.buildVersion", "runtime.writeBarrier", "runtime.gcphase",
 };
 
 RuntimeLayout missing_fields(std::string_view reason) {

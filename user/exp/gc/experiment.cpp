@@ -81,7 +81,7 @@ Result<report::Report> run_gc(const GcOptions& o,
   if (!bin) return bin.error();
   auto cost = probe::run_uprobe_selftest(kCalibrationCalls);
   if (!cost) return make_error("calibration failed: {} (run gri doctor)", cost.error().message);
-  auto counter = GcCounter::attach(t.binary(), t.pid());
+  auto counter = GcCounter::attach(t.binary(), t.pid(), {o.write_barrier});
   if (!counter) return counter.error();
   if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
   progress(fmt::format("tracing the GC of PID {} ({}); {}", t.pid(), bin->build().go_version,
@@ -138,6 +138,10 @@ Result<report::Report> run_gc(const GcOptions& o,
     j["mark_ms"] = mark;
     j["assists"] = c.assists;
     j["assist_cpu_ms"] = static_cast<double>(c.assist_ns) / 1e6;
+    if (o.write_barrier) {
+      j["wb_flushes"] = c.wb_flushes;
+      j["wb_pointers"] = c.wb_pointers;
+    }
     cycles.push_back(std::move(j));
     table.rows.push_back({std::to_string(c.numgc), trigger_name(c),
                           fmt::format("{}->{}->{}", mb(c.heap0), mb(c.heap1), mb(c.heap2)),
@@ -147,6 +151,11 @@ Result<report::Report> run_gc(const GcOptions& o,
                           fmt::format("{:.0f}", stw2), std::to_string(c.assists)});
   }
   r.data["cycles"] = std::move(cycles);
+  if (o.write_barrier) {
+    r.data["write_barrier"] = {{"flushes_outside_mark", counts->wb_outside_mark},
+                               {"max_pointers_per_flush", counts->wb_max_pointers},
+                               {"buffer_capacity", counts->wb_capacity}};
+  }
   r.data["gc_start_calls"] = counts->gc_start;
   r.data["gc_start_forced"] = counts->gc_start_forced;
   r.tables.push_back(std::move(table));

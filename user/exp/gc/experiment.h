@@ -28,6 +28,9 @@ struct GcOptions {
   // Called with a launched command's PID once the probes are in, before it runs (e.g. to
   // move it into a cgroup).
   std::function<Status(pid_t)> before_start;
+  // Also probe the write-barrier buffer flushes (EXP-06 builds on this): adds wb_flushes and
+  // wb_pointers to each cycle and data["write_barrier"].
+  bool write_barrier = false;
 };
 
 Result<report::Report> run_gc(const GcOptions& options,

@@ -39,7 +39,7 @@ int on_cycle(void* ctx, void* data, size_t size) {
   static_cast<std::vector<GcCycle>*>(ctx)->push_back(
       {e.numgc, e.heap0, e.heap1, e.heap2, e.heap_goal, e.gc_percent, e.memory_limit,
        e.user_forced != 0, e.trigger_kind, e.ktime_ns, e.t_sweep_term, e.t_mark, e.t_mark_term,
-       e.t_end, e.assist_ns, e.assists});
+       e.t_end, e.assist_ns, e.assists, e.wb_flushes, e.wb_pointers});
   return 0;
 }
 
@@ -71,6 +71,10 @@ Result<gc_offsets> cycle_offsets(const goelf::GoBinary& bin) {
   field("workType.tMarkTerm", o.t_mark_term);
   field("workType.tEnd", o.t_end);
   field("gcControllerState.assistTime", o.assist_time);
+  field("p.wbBuf.next", o.wbbuf_next);
+  field("p.wbBuf.end", o.wbbuf_end);
+  field("p.wbBuf.buf", o.wbbuf_buf);
+  global("runtime.gcphase", o.gcphase);
   if (!missing.empty()) {
     return make_error("per-cycle figures need {} ({})", fmt::join(missing, ", "),
                       bin.stripped() ? "stripped: global addresses need .symtab or DWARF"
@@ -84,7 +88,8 @@ Result<gc_offsets> cycle_offsets(const goelf::GoBinary& bin) {
 GcCounter::GcCounter(std::unique_ptr<State> state) : state_(std::move(state)) {}
 GcCounter::~GcCounter() = default;
 
-Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid_t pid) {
+Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid_t pid,
+                                                     GcProbeOptions options) {
   auto bin = goelf::GoBinary::open(exe);
   if (!bin) return bin.error();
 
@@ -118,6 +123,16 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
       fmt::format("runtime.startTheWorldWithSema+{:#x}", point->entry_offset), pid);
   if (!link) return link.error();
   state->links.push_back(std::move(*link));
+  // Without cycle events the flush probe would only cost the target (it counts nothing).
+  if (options.write_barrier && offsets) {
+    auto flush = probe::resolve_probe_point(*bin, "runtime.wbBufFlush1");
+    if (!flush) return flush.error();
+    auto l = probe::attach_uprobe(state->skel->progs.gc_wb_flush, *bin, flush->file_offset,
+                                  flush->addr + flush->entry_offset,
+                                  fmt::format("runtime.wbBufFlush1+{:#x}", flush->entry_offset), pid);
+    if (!l) return l.error();
+    state->links.push_back(std::move(*l));
+  }
   auto ring = probe::open_ring_buffer(state->skel->maps.cycles, on_cycle, &state->cycles);
   if (!ring) return ring.error();
   state->ring = std::move(*ring);
@@ -136,6 +151,9 @@ Result<GcCounts> GcCounter::read() const {
   out.cycle_events = state_->cycles;
   out.lost_cycle_events = __atomic_load_n(&state_->skel->bss->lost_cycles, __ATOMIC_RELAXED);
   out.cycle_events_unavailable = state_->cycles_unavailable;
+  out.wb_outside_mark = __atomic_load_n(&state_->skel->bss->wb_outside_mark, __ATOMIC_RELAXED);
+  out.wb_max_pointers = __atomic_load_n(&state_->skel->bss->wb_max_pointers, __ATOMIC_RELAXED);
+  out.wb_capacity = __atomic_load_n(&state_->skel->bss->wb_capacity, __ATOMIC_RELAXED);
   return out;
 }
 

@@ -30,6 +30,8 @@ struct GcCycle {
   int64_t t_sweep_term = 0, t_mark = 0, t_mark_term = 0, t_end = 0;
   int64_t assist_ns = 0;  // gcController.assistTime: mutator assist CPU time this cycle
   uint64_t assists = 0;   // runtime.gcAssistAlloc calls since the previous cycle
+  uint64_t wb_flushes = 0;   // write-barrier buffer flushes during mark (with write_barrier)
+  uint64_t wb_pointers = 0;  // pointers those flushes emptied
 };
 
 struct GcCounts {
@@ -39,12 +41,22 @@ struct GcCounts {
   std::vector<GcCycle> cycle_events;  // in order; empty with a reason below
   uint64_t lost_cycle_events = 0;     // the ring buffer was full
   std::string cycle_events_unavailable;
+  // With write_barrier: flushes seen while gcphase was _GCoff, and per-flush figures.
+  uint64_t wb_outside_mark = 0;
+  uint64_t wb_max_pointers = 0;
+  uint64_t wb_capacity = 0;  // the largest buffer capacity seen (end - buf)
+};
+
+struct GcProbeOptions {
+  // Also probe runtime.wbBufFlush1 (EXP-06): flushes and pointers per cycle.
+  bool write_barrier = false;
 };
 
 class GcCounter {
  public:
   // Loads the BPF programs and attaches them to `exe`, counting only process `pid`.
-  static Result<std::unique_ptr<GcCounter>> attach(const std::string& exe, pid_t pid);
+  static Result<std::unique_ptr<GcCounter>> attach(const std::string& exe, pid_t pid,
+                                                   GcProbeOptions options = {});
   ~GcCounter();
 
   Result<GcCounts> read() const;

@@ -1,0 +1,52 @@
+// EXP-06 gri wb on go-probes/wb for every toolchain: buffer flushes only while the GC marks,
+// flushes in every cycle of the rewriting workload, never more pointers than a buffer holds.
+#include "exp/wb/experiment.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "go_probes.h"
+#include "report/render.h"
+
+namespace {
+
+using namespace gri::test;
+
+class WbTest : public ::testing::TestWithParam<ProbeBinary> {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "skipped: needs root (run tools/test with sudo)";
+  }
+};
+
+TEST_P(WbTest, BarrierOnlyDuringMarkAndBuffered) {
+  gri::exp::gc::GcOptions o;
+  // One writer and 5 cycles: each flush is a probe hit, and a probed flush lengthens mark.
+  o.command = {GetParam().path("wb"), "-n", "5", "-writers", "1"};
+  o.command_stdout = "/dev/null";
+  auto r = gri::exp::wb::run_wb(o, [](const std::string&) {});
+  ASSERT_TRUE(r) << r.error().message;
+  auto j = gri::report::render_json(*r);
+  EXPECT_EQ(j["experiment"], "EXP-06");
+  ASSERT_EQ(j["verdicts"].size(), 2u);
+  if (GetParam().variant == "-stripped") {
+    for (const auto& v : j["verdicts"]) EXPECT_EQ(v["result"], "inconclusive") << v["evidence"];
+    return;
+  }
+  EXPECT_EQ(j["data"]["flushes_outside_mark"], 0);
+  // wbBuf holds 512 pointers on Go 1.19 (2 x 256 entries) and 1.26/1.27 (512 entries),
+  // src/runtime/mwbbuf.go; gri reads it from the buffer's own bounds.
+  EXPECT_EQ(j["data"]["buffer_capacity"], 512);
+  EXPECT_LE(j["data"]["max_pointers_per_flush"].get<uint64_t>(), 512u);
+  ASSERT_GE(j["data"]["cycles"].size(), 5u);
+  for (const auto& c : j["data"]["cycles"]) EXPECT_GT(c["wb_flushes"].get<uint64_t>(), 0u) << c.dump();
+  for (const auto& v : j["verdicts"]) EXPECT_EQ(v["result"], "verified") << v["evidence"];
+}
+
+INSTANTIATE_TEST_SUITE_P(Toolchains, WbTest,
+                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
+                         [](const auto& info) {
+                           return param_name(info.param.label + info.param.variant);
+                         });
+
+}  // namespace

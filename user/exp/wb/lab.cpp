@@ -1,0 +1,31 @@
+#include "exp/wb/lab.h"
+
+#include <fmt/format.h>
+
+#include "exp/wb/experiment.h"
+
+namespace gri::exp::wb {
+
+bool lab_wb(const LabContext& ctx) {
+  bool all_ok = true;
+  fmt::print("  workload: go-probes/wb, 2 goroutines rewriting pointers of a 100,000-node graph\n"
+             "  during 20 forced collections\n");
+  for (const std::string& v : ctx.go_versions) {
+    gc::GcOptions o;
+    o.command = {fmt::format("{}/{}/wb", ctx.probes_dir, v), "-n", "20"};
+    o.command_stdout = "/dev/null";
+    auto r = run_wb(o, [](const std::string&) {});
+    if (!r) {
+      fmt::print("  {:<7} cannot run: {}\n", v, r.error().message);
+      all_ok = false;
+      continue;
+    }
+    for (const report::Verdict& verdict : r->verdicts) {
+      fmt::print("  {:<7} [{}] {}: {}\n", v, verdict.result, verdict.hypothesis, verdict.evidence);
+      all_ok = all_ok && verdict.result == "verified";
+    }
+  }
+  return all_ok;
+}
+
+}  // namespace gri::exp::wb
