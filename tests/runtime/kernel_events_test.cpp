@@ -100,11 +100,9 @@ TEST_F(KernelEvents, CpuClockSamplingSeesOurSpinWithUserStacks) {
   EXPECT_EQ(r->samples_user_stack, r->samples) << "every sample of ours has a user stack";
   EXPECT_GE(r->user_frames, r->samples);
   EXPECT_EQ(r->cpus, static_cast<uint64_t>(sysconf(_SC_NPROCESSORS_ONLN)));
-  // Every CPU samples at 999 Hz whatever runs (idle too), so with two CPUs or more the
-  // filter must have dropped samples that were not ours.
-  if (r->cpus > 1) {
-    EXPECT_GT(r->samples_other, 0u);
-  }
+  // Samples of other processes are dropped in BPF, but how many there are depends on what
+  // else runs: a CPU idle in NOHZ takes no cpu-clock samples (measured 0 to 467 others per
+  // run here), so their count cannot be asserted.
 }
 
 TEST_F(KernelEvents, RingBufferCountsEveryFailedReserve) {
