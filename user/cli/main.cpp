@@ -88,38 +88,30 @@ int write_json(const gri::report::Report& r, const std::string& path) {
   return 0;
 }
 
-int trace_command(gri::trace::TraceOptions options, const std::string& json_path) {
-  if (geteuid() != 0) return fail("trace attaches BPF probes and needs root: run it with sudo");
+// A command that traces a target and ends in a report (trace, gc, wb): root check,
+// progress lines on stderr, the text report on stdout, JSON where --json says.
+template <typename Options, typename Run>
+int report_command(std::string_view name, Options options, const std::string& json_path, Run run) {
+  if (geteuid() != 0) {
+    return fail(fmt::format("{} attaches BPF probes and needs root: run it with sudo", name));
+  }
   // JSON on stdout: the command's own stdout goes to stderr, so stdout stays one document.
   if (json_path == "-") options.command_stdout = "/dev/stderr";
-  auto r = gri::trace::run_trace(options, [](const std::string& line) {
-    fmt::print(stderr, "gri: {}\n", line);
-  });
+  auto r = run(options, [](const std::string& line) { fmt::print(stderr, "gri: {}\n", line); });
   if (!r) return fail(r.error());
   if (json_path != "-") fmt::print("{}", gri::report::render_text(*r));
   return json_path.empty() ? 0 : write_json(*r, json_path);
 }
 
-int gc_command(gri::exp::gc::GcOptions options, const std::string& json_path) {
-  if (geteuid() != 0) return fail("gc attaches BPF probes and needs root: run it with sudo");
-  if (json_path == "-") options.command_stdout = "/dev/stderr";  // as for trace
-  auto r = gri::exp::gc::run_gc(options, [](const std::string& line) {
-    fmt::print(stderr, "gri: {}\n", line);
-  });
-  if (!r) return fail(r.error());
-  if (json_path != "-") fmt::print("{}", gri::report::render_text(*r));
-  return json_path.empty() ? 0 : write_json(*r, json_path);
-}
-
-int wb_command(gri::exp::gc::GcOptions options, const std::string& json_path) {
-  if (geteuid() != 0) return fail("wb attaches BPF probes and needs root: run it with sudo");
-  if (json_path == "-") options.command_stdout = "/dev/stderr";  // as for trace
-  auto r = gri::exp::wb::run_wb(options, [](const std::string& line) {
-    fmt::print(stderr, "gri: {}\n", line);
-  });
-  if (!r) return fail(r.error());
-  if (json_path != "-") fmt::print("{}", gri::report::render_text(*r));
-  return json_path.empty() ? 0 : write_json(*r, json_path);
+// -p PID, when given: a positive number, or a usage error.
+bool take_pid(const CLI::Option* option, int value, std::optional<pid_t>& out) {
+  if (!option->count()) return true;
+  if (value <= 0) {
+    fmt::print(stderr, "gri: bad PID {}: a process ID is a positive number\n", value);
+    return false;
+  }
+  out = value;
+  return true;
 }
 
 int lab_command(const gri::lab::LabOptions& options) {
@@ -297,42 +289,24 @@ int main(int argc, char** argv) {
   }
   if (*gc) {
     gc_options.command = trace_options.command;
-    if (gc_pid_option->count()) {
-      if (gc_pid <= 0) {
-        fmt::print(stderr, "gri: bad PID {}: a process ID is a positive number\n", gc_pid);
-        return kExitUsage;
-      }
-      gc_options.pid = gc_pid;
-    }
+    if (!take_pid(gc_pid_option, gc_pid, gc_options.pid)) return kExitUsage;
     if (gc_duration_option->count()) gc_options.duration_s = gc_duration;
-    return gc_command(gc_options, gc_json);
+    return report_command("gc", gc_options, gc_json, gri::exp::gc::run_gc);
   }
   if (*wb) {
     wb_options.command = trace_options.command;
-    if (wb_pid_option->count()) {
-      if (wb_pid <= 0) {
-        fmt::print(stderr, "gri: bad PID {}: a process ID is a positive number\n", wb_pid);
-        return kExitUsage;
-      }
-      wb_options.pid = wb_pid;
-    }
+    if (!take_pid(wb_pid_option, wb_pid, wb_options.pid)) return kExitUsage;
     if (wb_duration_option->count()) wb_options.duration_s = wb_duration;
-    return wb_command(wb_options, wb_json);
+    return report_command("wb", wb_options, wb_json, gri::exp::wb::run_wb);
   }
   if (!trace_options.command.empty() && !*trace) {
     fmt::print(stderr, "gri: -- CMD is for gri trace (and the experiments); see gri --help\n");
     return kExitUsage;
   }
   if (*trace) {
-    if (trace_pid_option->count()) {
-      if (trace_pid <= 0) {
-        fmt::print(stderr, "gri: bad PID {}: a process ID is a positive number\n", trace_pid);
-        return kExitUsage;
-      }
-      trace_options.pid = trace_pid;
-    }
+    if (!take_pid(trace_pid_option, trace_pid, trace_options.pid)) return kExitUsage;
     if (trace_duration_option->count()) trace_options.duration_s = trace_duration;
-    return trace_command(trace_options, trace_json);
+    return report_command("trace", trace_options, trace_json, gri::trace::run_trace);
   }
   if (*lab) {
     if (!go_versions.empty()) {
