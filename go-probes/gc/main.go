@@ -3,7 +3,7 @@
 // them kept live) and then forcing a collection with runtime.GC(). Allocation triggers
 // heap cycles in between. At the end it prints what the runtime itself counted:
 //
-//	gc-probe: forced=N numgc=M numforcedgc=N
+//	gc-probe: forced=N numgc=M numforcedgc=N elapsed_s=T
 //
 // Run it with GODEBUG=gctrace=1 and the runtime prints one "gc K @..." line per
 // completed cycle; M equals the number of those lines, and N of them end in "(forced)".
@@ -39,6 +39,7 @@ func main() {
 		os.Exit(2)
 	}
 
+	start := time.Now()
 	sink = make([][]byte, *keep)
 	k := 0
 	for i := 0; i < *n; i++ {
@@ -50,6 +51,7 @@ func main() {
 		}
 		runtime.GC()
 	}
+	elapsed := time.Since(start)
 	// gctrace prints a cycle's line at the end of gcMarkTermination, which can still be
 	// running on another thread after runtime.GC returns (Go 1.26 src/runtime/mgc.go);
 	// nothing allocates any more, so no cycle starts while we wait for that line.
@@ -57,5 +59,6 @@ func main() {
 
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Printf("gc-probe: forced=%d numgc=%d numforcedgc=%d\n", *n, ms.NumGC, ms.NumForcedGC)
+	fmt.Printf("gc-probe: forced=%d numgc=%d numforcedgc=%d elapsed_s=%.6f\n", *n, ms.NumGC,
+		ms.NumForcedGC, elapsed.Seconds())
 }

@@ -4,7 +4,7 @@
 // barrier, which buffers pointers per P and flushes the buffer when it fills; outside mark
 // the barrier is off and nothing is buffered. At the end it prints what it did:
 //
-//	wb-probe: cycles=N writes=W
+//	wb-probe: cycles=N writes=W elapsed_s=T
 package main
 
 import (
@@ -31,6 +31,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "wb-probe: -n, -writers must be positive and -nodes at least 2")
 		os.Exit(2)
 	}
+	start := time.Now()
 	graph := make([]*node, *nodes)
 	for i := range graph {
 		graph[i] = &node{}
@@ -64,5 +65,6 @@ func main() {
 	}
 	stop.Store(true)
 	wg.Wait()
-	fmt.Printf("wb-probe: cycles=%d writes=%d\n", *n, writes.Load())
+	fmt.Printf("wb-probe: cycles=%d writes=%d elapsed_s=%.6f\n", *n, writes.Load(),
+		time.Since(start).Seconds())
 }
