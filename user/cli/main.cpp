@@ -103,14 +103,33 @@ int report_command(std::string_view name, Options options, const std::string& js
   return json_path.empty() ? 0 : write_json(*r, json_path);
 }
 
-// -p PID, when given: a positive number, or a usage error.
-bool take_pid(const CLI::Option* option, int value, std::optional<pid_t>& out) {
-  if (!option->count()) return true;
-  if (value <= 0) {
-    fmt::print(stderr, "gri: bad PID {}: a process ID is a positive number\n", value);
+// What every tracing command takes (DESIGN.md): -p PID or -- CMD, -d SECONDS, --json FILE.
+struct TargetArgs {
+  int pid = 0;
+  double duration = 0;
+  std::string json;
+  CLI::Option* pid_option = nullptr;
+  CLI::Option* duration_option = nullptr;
+};
+
+void add_target_options(CLI::App* cmd, TargetArgs& a, const char* pid_help) {
+  a.pid_option = cmd->add_option("-p,--pid", a.pid, pid_help);
+  a.duration_option = cmd->add_option("-d,--duration", a.duration, "stop after SECONDS");
+  cmd->add_option("--json", a.json, "also write the report as JSON to FILE (- : stdout only)");
+}
+
+// Copies the parsed target into a command's options; false (after one line on stderr) for a
+// PID that is not a positive number.
+template <typename Options>
+bool take_target(const TargetArgs& a, const std::vector<std::string>& command, Options& o) {
+  o.command = command;
+  if (a.duration_option->count()) o.duration_s = a.duration;
+  if (!a.pid_option->count()) return true;
+  if (a.pid <= 0) {
+    fmt::print(stderr, "gri: bad PID {}: a process ID is a positive number\n", a.pid);
     return false;
   }
-  out = value;
+  o.pid = a.pid;
   return true;
 }
 
@@ -171,18 +190,12 @@ int main(int argc, char** argv) {
       "  sudo gri inspect -p 4242 --json | jq '.probes[] | select(.present | not)'\n");
 
   gri::trace::TraceOptions trace_options;
-  int trace_pid = 0;
-  double trace_duration = 0;
-  std::string trace_json;
+  TargetArgs trace_args;
   CLI::App* trace = app.add_subcommand("trace", "count and time Go functions of a process");
-  CLI::Option* trace_pid_option =
-      trace->add_option("-p,--pid", trace_pid, "trace this live process (any PID namespace)");
+  add_target_options(trace, trace_args, "trace this live process (any PID namespace)");
   trace->add_option("-f,--function", trace_options.functions,
                     "a Go function, e.g. main.work or runtime.gcStart (repeat for more)")
       ->required();
-  CLI::Option* trace_duration_option =
-      trace->add_option("-d,--duration", trace_duration, "stop after this many seconds");
-  trace->add_option("--json", trace_json, "also write the report as JSON to FILE (- : stdout only)");
   trace->footer(
       "Per function: calls, and the latency from entry to return per goroutine (correct when\n"
       "goroutines move between threads or their stacks move), as a log2 histogram with\n"
@@ -196,13 +209,9 @@ int main(int argc, char** argv) {
       "  sudo gri trace -p 4242 -f main.handle --json report.json\n");
 
   gri::exp::gc::GcOptions gc_options;
-  int gc_pid = 0;
-  double gc_duration = 0;
-  std::string gc_json;
+  TargetArgs gc_args;
   CLI::App* gc = app.add_subcommand("gc", "EXP-05: every GC cycle of a process");
-  CLI::Option* gc_pid_option = gc->add_option("-p,--pid", gc_pid, "a live process");
-  CLI::Option* gc_duration_option = gc->add_option("-d,--duration", gc_duration, "stop after SECONDS");
-  gc->add_option("--json", gc_json, "also write the report as JSON to FILE (- : stdout only)");
+  add_target_options(gc, gc_args, "a live process");
   gc->add_flag("--crosscheck", gc_options.crosscheck,
                "with -- CMD: run it with GODEBUG=gctrace=1 and check every cycle against it");
   gc->footer(
@@ -217,13 +226,9 @@ int main(int argc, char** argv) {
       "  sudo gri gc --json gc.json -- ./batch-job -input data.csv\n");
 
   gri::exp::gc::GcOptions wb_options;
-  int wb_pid = 0;
-  double wb_duration = 0;
-  std::string wb_json;
+  TargetArgs wb_args;
   CLI::App* wb = app.add_subcommand("wb", "EXP-06: the write barrier, per GC cycle");
-  CLI::Option* wb_pid_option = wb->add_option("-p,--pid", wb_pid, "a live process");
-  CLI::Option* wb_duration_option = wb->add_option("-d,--duration", wb_duration, "stop after SECONDS");
-  wb->add_option("--json", wb_json, "also write the report as JSON to FILE (- : stdout only)");
+  add_target_options(wb, wb_args, "a live process");
   wb->footer(
       "Per GC cycle: the write-barrier buffer flushes (runtime.wbBufFlush1) during mark and the\n"
       "pointers they carried, read from the P's buffer; flushes while the GC was off; the\n"
@@ -248,12 +253,13 @@ int main(int argc, char** argv) {
       "  sudo gri lab EXP-05 --go 1.19,1.27 --out /tmp/lab\n");
 
   // Everything after "--" is the command to trace, taken as it is (its own flags included).
+  std::vector<std::string> command;
   int ours = argc;
   for (int i = 1; i < argc; i++) {
     if (std::string_view(argv[i]) == "--") {
       ours = i;
-      trace_options.command.assign(argv + i + 1, argv + argc);
-      if (trace_options.command.empty()) {
+      command.assign(argv + i + 1, argv + argc);
+      if (command.empty()) {
         fmt::print(stderr, "gri: nothing after --: give the command to trace\n");
         return kExitUsage;
       }
@@ -280,6 +286,10 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   gri::probe::set_libbpf_verbose(verbose);
+  if (!command.empty() && !*trace && !*gc && !*wb) {
+    fmt::print(stderr, "gri: -- CMD is for gri trace and the experiments; see gri --help\n");
+    return kExitUsage;
+  }
 
   if (*doctor) return doctor_command(doctor_json);
   if (*inspect) {
@@ -288,25 +298,16 @@ int main(int argc, char** argv) {
                            inspect_json);
   }
   if (*gc) {
-    gc_options.command = trace_options.command;
-    if (!take_pid(gc_pid_option, gc_pid, gc_options.pid)) return kExitUsage;
-    if (gc_duration_option->count()) gc_options.duration_s = gc_duration;
-    return report_command("gc", gc_options, gc_json, gri::exp::gc::run_gc);
+    if (!take_target(gc_args, command, gc_options)) return kExitUsage;
+    return report_command("gc", gc_options, gc_args.json, gri::exp::gc::run_gc);
   }
   if (*wb) {
-    wb_options.command = trace_options.command;
-    if (!take_pid(wb_pid_option, wb_pid, wb_options.pid)) return kExitUsage;
-    if (wb_duration_option->count()) wb_options.duration_s = wb_duration;
-    return report_command("wb", wb_options, wb_json, gri::exp::wb::run_wb);
-  }
-  if (!trace_options.command.empty() && !*trace) {
-    fmt::print(stderr, "gri: -- CMD is for gri trace (and the experiments); see gri --help\n");
-    return kExitUsage;
+    if (!take_target(wb_args, command, wb_options)) return kExitUsage;
+    return report_command("wb", wb_options, wb_args.json, gri::exp::wb::run_wb);
   }
   if (*trace) {
-    if (!take_pid(trace_pid_option, trace_pid, trace_options.pid)) return kExitUsage;
-    if (trace_duration_option->count()) trace_options.duration_s = trace_duration;
-    return report_command("trace", trace_options, trace_json, gri::trace::run_trace);
+    if (!take_target(trace_args, command, trace_options)) return kExitUsage;
+    return report_command("trace", trace_options, trace_args.json, gri::trace::run_trace);
   }
   if (*lab) {
     if (!go_versions.empty()) {
