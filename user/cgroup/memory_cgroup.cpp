@@ -1,4 +1,5 @@
 #include "cgroup/memory_cgroup.h"
+#include "common/text_file.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,9 +28,8 @@ Status write_file(const std::string& path, const std::string& value) {
 // The cgroup v2 mount whose controllers include memory, if any.
 std::string v2_root() {
   for (const char* root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
-    std::ifstream in(std::string(root) + "/cgroup.controllers");
-    std::string controllers((std::istreambuf_iterator<char>(in)), {});
-    if (controllers.find("memory") != std::string::npos) return root;
+    auto controllers = read_text_file(std::string(root) + "/cgroup.controllers");
+    if (controllers && controllers->find("memory") != std::string::npos) return root;
   }
   return "";
 }

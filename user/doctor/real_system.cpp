@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "doctor/doctor.h"
+#include "common/text_file.h"
 
 namespace gri::doctor {
 
@@ -74,11 +75,7 @@ class RealSystem final : public System {
   }
 
   std::optional<std::string> read_file(const std::string& path) const override {
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return read_text_file(path);
   }
 
   bool exists(const std::string& path) const override { return access(path.c_str(), R_OK) == 0; }

@@ -1,4 +1,5 @@
 #include "probe/kernel_events.h"
+#include "common/text_file.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -27,19 +28,6 @@ ScopedFd::~ScopedFd() {
 
 namespace {
 
-std::string read_text(const std::string& path, int* err) {
-  errno = 0;
-  std::ifstream in(path);
-  if (!in) {
-    *err = errno ? errno : ENOENT;
-    return {};
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *err = 0;
-  return ss.str();
-}
-
 Status require_loaded(bpf_program* prog) {
   if (!prog) return make_error("no BPF program given (was it left out of the object?)");
   if (bpf_program__fd(prog) < 0) {
@@ -66,7 +54,7 @@ Result<uint64_t> read_tracepoint_id(std::string_view category, std::string_view 
   for (const std::string& root : roots) {
     std::string path = fmt::format("{}/events/{}/{}/id", root, category, name);
     int err = 0;
-    std::string text = read_text(path, &err);
+    std::string text = read_text_file(path, &err).value_or("");
     if (err != 0) {
       if (tried.empty()) first_err = err;
       tried.push_back(path);
@@ -160,7 +148,7 @@ Result<std::vector<int>> parse_cpu_list(std::string_view text) {
 Result<std::vector<int>> online_cpus() {
   const std::string path = "/sys/devices/system/cpu/online";
   int err = 0;
-  std::string text = read_text(path, &err);
+  std::string text = read_text_file(path, &err).value_or("");
   if (err != 0) return make_error("cannot read {}: {}", path, strerror(err));
   auto cpus = parse_cpu_list(text);
   if (!cpus) return make_error("{}: {}", path, cpus.error().message);

@@ -1,4 +1,5 @@
 #include "probe/process_image.h"
+#include "common/text_file.h"
 
 #include <elf.h>
 #include <signal.h>
@@ -54,14 +55,12 @@ Result<ProcessImage> open_process_image(pid_t pid) {
   if (stat((proc + "/exe").c_str(), &st) != 0) {
     return make_error("PID {} ({}): cannot stat its binary: {}", pid, exe, strerror(errno));
   }
-  std::ifstream maps_file(proc + "/maps");
-  std::stringstream maps;
-  maps << maps_file.rdbuf();
-  if (!maps_file) return make_error("PID {} ({}): cannot read {}/maps", pid, exe, proc);
+  auto maps = read_text_file(proc + "/maps");
+  if (!maps) return make_error("PID {} ({}): cannot read {}/maps", pid, exe, proc);
   // Every segment is linked relative to one base: the executable one gives the bias.
   for (const goelf::Segment& s : bin->elf().load_segments()) {
     if (!(s.flags & PF_X)) continue;
-    auto bias = load_bias_from_maps(maps.str(), s.vaddr, s.offset, st.st_ino);
+    auto bias = load_bias_from_maps(*maps, s.vaddr, s.offset, st.st_ino);
     if (!bias) return make_error("PID {} ({}): {}", pid, exe, bias.error().message);
     return ProcessImage{pid, exe, std::move(*bin), *bias};
   }

@@ -1,4 +1,5 @@
 #include "exp/gc/experiment.h"
+#include "common/text_file.h"
 
 #include <unistd.h>
 
@@ -36,13 +37,6 @@ std::string mb(uint64_t bytes) { return fmt::format("{:.1f}", static_cast<double
 // within one unit of the last printed digit.
 bool clock_agrees(double gri_ms, double printed_ms, int decimals) {
   return std::fabs(gri_ms - printed_ms) <= std::pow(10.0, -decimals) + 1e-9;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -164,7 +158,7 @@ Result<report::Report> run_gc(const GcOptions& o,
                                 counts->cycles, counts->gc_start, counts->gc_start_forced));
 
   if (o.crosscheck) {
-    std::string text = slurp(trace_path);
+    std::string text = read_text_file(trace_path).value_or("");
     if (o.gctrace_log.empty()) {
       std::remove(trace_path.c_str());
       std::fputs(text.c_str(), stderr);  // the command's own stderr, passed through
