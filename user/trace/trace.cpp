@@ -24,8 +24,6 @@ namespace gri::trace {
 
 namespace {
 
-// Calls of gri's own calibration function: enough to time one hit within a few percent.
-constexpr uint64_t kCalibrationCalls = 2000;
 // Goroutines that may be inside traced functions at once.
 constexpr uint32_t kInflight = 16384;
 
@@ -87,19 +85,11 @@ Result<report::Report> run_trace(const TraceOptions& o,
   if (o.functions.size() > TRACE_MAX_FUNCS) {
     return make_usage_error("at most {} functions per trace", TRACE_MAX_FUNCS);
   }
-  if (o.pid.has_value() == !o.command.empty()) {
-    return make_usage_error("trace takes -p PID or -- CMD ARGS (one of them)");
-  }
-  if (o.duration_s && *o.duration_s <= 0) return make_usage_error("-d must be a positive number of seconds");
-
-  auto target = o.pid ? probe::Target::attach(*o.pid)
-                      : probe::Target::launch({o.command, o.command_env, o.command_stdout,
-                                               o.command_stderr});
-  if (!target) return target.error();
-  probe::Target& t = **target;
-  auto bin = goelf::GoBinary::open(t.binary());
-  if (!bin && o.pid) return make_error("PID {} ({}): {}", t.pid(), t.exe(), bin.error().message);
-  if (!bin) return bin.error();
+  auto traced = session::open_traced("trace", o);
+  if (!traced) return traced.error();
+  probe::Target& t = *traced->target;
+  const goelf::GoBinary* bin = &traced->bin;
+  const probe::SelftestResult* cost = &traced->cost;
 
   // Every function must be probeable before anything is attached.
   for (const std::string& f : o.functions) {
@@ -109,9 +99,6 @@ Result<report::Report> run_trace(const TraceOptions& o,
                             f, t.exe(), bin->build().go_version,
                             fmt::join(closest_functions(*bin, f), ", "));
   }
-
-  auto cost = probe::run_uprobe_selftest(kCalibrationCalls);
-  if (!cost) return make_error("calibration failed: {} (run gri doctor)", cost.error().message);
 
   probe::Owned<trace_bpf, trace_bpf__destroy> skel(trace_bpf__open());
   if (!skel) return make_error("cannot open the trace BPF object: {}", strerror(errno));
@@ -168,7 +155,6 @@ Result<report::Report> run_trace(const TraceOptions& o,
   auto session = session::run_session(t, o.duration_s);
   if (!session) return session.error();
   auto end = session->end;
-  double elapsed = session->elapsed_s;
 
   auto calls = probe::sum_percpu_u64(skel->maps.calls, TRACE_MAX_FUNCS);
   if (!calls) return calls.error();
@@ -179,16 +165,10 @@ Result<report::Report> run_trace(const TraceOptions& o,
   auto by_p = probe::sum_percpu_u64(skel->maps.calls_by_p, TRACE_MAX_FUNCS * TRACE_MAX_PS);
   if (!by_p) return by_p.error();
   links.clear();  // detach before anything else: the target runs unprobed from here
-  if (end != probe::Target::End::kExited && t.launched()) {
-    progress("stopping the command (SIGTERM)");
-    t.stop(std::chrono::milliseconds(2000));
-  }
+  if (end != probe::Target::End::kExited && t.launched()) progress("stopping the command (SIGTERM)");
+  session::end_session(*traced, *session);
 
-  report::Report r;
-  r.experiment = "trace";
-  r.target = {t.pid(), t.exe(), bin->build().go_version, session->gomaxprocs};
-  if (!session->gomaxprocs) r.degraded.push_back({"target.gomaxprocs", session->gomaxprocs_why});
-  r.duration_s = elapsed;
+  report::Report r = session::begin_report("trace", *traced, *session);
   uint64_t hits = (*ctr)[TRACE_CTR_RETURNS];
   double est_ns = static_cast<double>((*ctr)[TRACE_CTR_RETURNS]) * cost->ns_per_hit;
   report::Table table{"functions (latency per goroutine, entry to return; log2 buckets, "
@@ -246,9 +226,6 @@ Result<report::Report> run_trace(const TraceOptions& o,
                                   "goroutines in traced calls at once)",
                                   (*ctr)[TRACE_CTR_DEPTH_OVERFLOW] + (*ctr)[TRACE_CTR_INFLIGHT_FULL],
                                   TRACE_MAX_DEPTH, kInflight));
-  }
-  if (t.wait_status()) {
-    r.notes.push_back(fmt::format("the command {}", probe::describe_wait_status(*t.wait_status())));
   }
   r.overhead = {hits, hits ? est_ns / static_cast<double>(hits) : cost->ns_per_hit, est_ns / 1e9};
   r.notes.push_back(fmt::format(

@@ -11,17 +11,12 @@
 #include "common/result.h"
 #include "goelf/go_binary.h"
 #include "report/report.h"
+#include "session/traced.h"
 
 namespace gri::trace {
 
-struct TraceOptions {
-  std::optional<pid_t> pid;              // -p PID
-  std::vector<std::string> command;      // -- CMD ARGS...
-  std::vector<std::string> command_env;  // "NAME=value" added to the command's environment
-  std::string command_stdout;            // the command's output goes here ("": gri's own)
-  std::string command_stderr;
-  std::vector<std::string> functions;    // -f FUNC...
-  std::optional<double> duration_s;      // -d SECONDS
+struct TraceOptions : session::TargetOptions {
+  std::vector<std::string> functions;  // -f FUNC...
 };
 
 // Runs a whole session and returns its report. `progress` gets one-line status messages

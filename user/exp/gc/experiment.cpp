@@ -23,8 +23,6 @@ namespace gri::exp::gc {
 
 namespace {
 
-constexpr uint64_t kCalibrationCalls = 2000;
-
 // gcTriggerKind (Go 1.19-1.27 src/runtime/mgc.go); a user-forced cycle says so itself.
 std::string trigger_name(const GcCycle& c) {
   if (c.user_forced) return "forced";
@@ -43,15 +41,10 @@ bool clock_agrees(double gri_ms, double printed_ms, int decimals) {
 
 Result<report::Report> run_gc(const GcOptions& o,
                               const std::function<void(const std::string&)>& progress) {
-  if (o.pid.has_value() == !o.command.empty()) {
-    return make_usage_error("gc takes -p PID or -- CMD ARGS (one of them)");
-  }
   if (o.crosscheck && o.pid) {
     return make_usage_error("--crosscheck needs -- CMD: gri starts it with GODEBUG=gctrace=1");
   }
-  if (o.duration_s && *o.duration_s <= 0) return make_usage_error("-d must be a positive number of seconds");
-
-  probe::ChildOptions cmd{o.command, o.command_env, o.command_stdout, ""};
+  std::vector<std::string> env;
   std::string trace_path;
   if (o.crosscheck) {
     trace_path = o.gctrace_log;
@@ -62,23 +55,17 @@ Result<report::Report> run_gc(const GcOptions& o,
       close(fd);
       trace_path = tmpl;
     }
-    cmd.stderr_path = trace_path;
     const char* godebug = getenv("GODEBUG");
-    cmd.extra_env.push_back(godebug && *godebug ? fmt::format("GODEBUG={},gctrace=1", godebug)
-                                                : "GODEBUG=gctrace=1");
+    env.push_back(godebug && *godebug ? fmt::format("GODEBUG={},gctrace=1", godebug)
+                                      : "GODEBUG=gctrace=1");
   }
-  auto target = o.pid ? probe::Target::attach(*o.pid) : probe::Target::launch(cmd);
-  if (!target) return target.error();
-  probe::Target& t = **target;
-  auto bin = goelf::GoBinary::open(t.binary());
-  if (!bin && o.pid) return make_error("PID {} ({}): {}", t.pid(), t.exe(), bin.error().message);
-  if (!bin) return bin.error();
-  auto cost = probe::run_uprobe_selftest(kCalibrationCalls);
-  if (!cost) return make_error("calibration failed: {} (run gri doctor)", cost.error().message);
+  auto traced = session::open_traced("gc", o, env, trace_path);
+  if (!traced) return traced.error();
+  probe::Target& t = *traced->target;
   auto counter = GcCounter::attach(t.binary(), t.pid(), {o.write_barrier});
   if (!counter) return counter.error();
   if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
-  progress(fmt::format("tracing the GC of PID {} ({}); {}", t.pid(), bin->build().go_version,
+  progress(fmt::format("tracing the GC of PID {} ({}); {}", t.pid(), traced->bin.build().go_version,
                        o.duration_s ? fmt::format("stops after {} s or Ctrl-C", *o.duration_s)
                                     : std::string("Ctrl-C stops")));
 
@@ -90,13 +77,9 @@ Result<report::Report> run_gc(const GcOptions& o,
   auto counts = (*counter)->read();
   if (!counts) return counts.error();
   counter->reset();  // detach: the target runs unprobed from here
-  if (session->end != probe::Target::End::kExited && t.launched()) t.stop(std::chrono::seconds(2));
+  session::end_session(*traced, *session);
 
-  report::Report r;
-  r.experiment = "EXP-05";
-  r.target = {t.pid(), t.exe(), bin->build().go_version, session->gomaxprocs};
-  r.duration_s = session->elapsed_s;
-  if (!session->gomaxprocs) r.degraded.push_back({"target.gomaxprocs", session->gomaxprocs_why});
+  report::Report r = session::begin_report("EXP-05", *traced, *session);
   if (!counts->cycle_events_unavailable.empty()) {
     r.degraded.push_back({"cycles", counts->cycle_events_unavailable});
   }
@@ -106,8 +89,7 @@ Result<report::Report> run_gc(const GcOptions& o,
   // at PUSHes after the stack check or single-stepped: the single-step cost bounds it.
   uint64_t assists = 0;
   for (const GcCycle& c : counts->cycle_events) assists += c.assists;
-  uint64_t hits = counts->gc_start + counts->cycles * 2 + assists;
-  r.overhead = {hits, cost->ns_per_hit, static_cast<double>(hits) * cost->ns_per_hit / 1e9};
+  r.overhead = session::overhead(traced->cost, 0, counts->gc_start + counts->cycles * 2 + assists);
 
   report::Table table{"cycles (heap in MiB: live at start -> at mark termination -> marked)",
                       {"n", "trigger", "heap", "goal", "GOGC", "limit", "STW1 us", "mark ms",
@@ -210,10 +192,6 @@ Result<report::Report> run_gc(const GcOptions& o,
                      "the MiB, clock and assist times to the printed digit){}",
                      counts->cycles, trace.size(), agree,
                      disagree.empty() ? "" : "; first difference: " + disagree.front())});
-  }
-  if (t.wait_status()) {
-    r.notes.push_back(fmt::format("the command {}", probe::describe_wait_status(*t.wait_status())));
-    r.data["command_exit"] = probe::describe_wait_status(*t.wait_status());
   }
   return r;
 }

@@ -10,15 +10,11 @@
 
 #include "common/result.h"
 #include "report/report.h"
+#include "session/traced.h"
 
 namespace gri::exp::gc {
 
-struct GcOptions {
-  std::optional<pid_t> pid;
-  std::vector<std::string> command;
-  std::vector<std::string> command_env;
-  std::string command_stdout;
-  std::optional<double> duration_s;
+struct GcOptions : session::TargetOptions {
   // With a command: run it with GODEBUG=gctrace=1, pass its stderr through after it exits,
   // and check every cycle against its "gc N @..." lines.
   bool crosscheck = false;
