@@ -4,7 +4,11 @@
 #include <array>
 #include <cctype>
 
+#include "exp/alloc/lab.h"
 #include "exp/gc/lab.h"
+#include "exp/preempt/lab.h"
+#include "exp/sched/lab.h"
+#include "exp/steal/lab.h"
 #include "exp/wb/lab.h"
 
 namespace gri::exp {
@@ -12,10 +16,13 @@ namespace gri::exp {
 namespace {
 
 constexpr std::array<Experiment, 8> kExperiments = {{
-    {"EXP-01", "sched", "load balance across Ps; CPU-saturated or lock-contended?", 5, nullptr, ""},
-    {"EXP-02", "preempt", "are tight loops cut by async preemption, and how fast?", 5, nullptr, ""},
-    {"EXP-03", "steal", "who steals work from whom?", 5, nullptr, ""},
-    {"EXP-04", "alloc", "tiny, small and large allocations; does escape analysis agree?", 7, nullptr, ""},
+    {"EXP-01", "sched", "load balance across Ps; CPU-saturated or lock-contended?", 5,
+     sched::lab_sched, ""},
+    {"EXP-02", "preempt", "are tight loops cut by async preemption, and how fast?", 5,
+     preempt::lab_preempt, ""},
+    {"EXP-03", "steal", "who steals work from whom?", 5, steal::lab_steal, ""},
+    {"EXP-04", "alloc", "tiny, small and large allocations; does escape analysis agree?", 7,
+     alloc::lab_alloc, ""},
     {"EXP-05", "gc", "every GC cycle; does GOMEMLIMIT prevent the OOM GOGC alone does not?", 6,
      gc::lab_gc,
      "gri gc: every cycle's trigger, heaps, goal, GOGC, limit, pauses and assists, checked "

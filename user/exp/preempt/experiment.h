@@ -1,0 +1,18 @@
+// EXP-02 gri preempt. PLACEHOLDER: being built (issue 5).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/result.h"
+#include "report/report.h"
+#include "session/traced.h"
+
+namespace gri::exp::preempt {
+
+struct PreemptOptions : session::TargetOptions {};
+
+Result<report::Report> run_preempt(const PreemptOptions& options,
+                                 const std::function<void(const std::string&)>& progress);
+
+}  // namespace gri::exp::preempt

@@ -1,0 +1,10 @@
+// EXP-01 in gri lab: gri sched on go-probes/sched with every toolchain.
+#pragma once
+
+#include "exp/registry.h"
+
+namespace gri::exp::sched {
+
+bool lab_sched(const LabContext& ctx);
+
+}  // namespace gri::exp::sched

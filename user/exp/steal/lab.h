@@ -1,0 +1,10 @@
+// EXP-03 in gri lab: gri steal on go-probes/steal with every toolchain.
+#pragma once
+
+#include "exp/registry.h"
+
+namespace gri::exp::steal {
+
+bool lab_steal(const LabContext& ctx);
+
+}  // namespace gri::exp::steal
