@@ -32,6 +32,27 @@ __u64 wb_pointers = 0;		/* pointers in the buffers they flushed */
 __u64 wb_outside_mark = 0;	/* flushes while gcphase was _GCoff: the barrier was off */
 __u64 wb_max_pointers = 0;	/* most pointers one flush found */
 __u64 wb_capacity = 0;		/* most pointers a buffer can hold, from its own bounds */
+__u64 grey_calls = 0;		/* greyobject + tryDeferToSpanScan entries this cycle */
+__u64 shade_calls = 0;		/* runtime.shade entries this cycle */
+__u64 watch_addr = 0;		/* --watch: the object's address, read from the Go global */
+__u64 watch_first_ns = 0;	/* when a flush or a marker first reached it this cycle */
+__u64 watch_reaches = 0;	/* how often they reached it this cycle */
+__u32 watch_first_by = 0;	/* enum gc_watch_by */
+__s32 watch_first_p = -1;
+
+/* A write-barrier buffer is read 64 pointers at a time: 512 B, too big for the BPF stack. */
+#define GC_CHUNK 64
+#define GC_MAX_CHUNKS 8		/* 512 pointers: the buffer of Go 1.19-1.27 (mwbbuf.go) */
+struct gc_chunk {
+	__u64 p[GC_CHUNK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gc_chunk);
+} chunk SEC(".maps");
 
 static __always_inline void count(__u32 idx)
 {
@@ -61,8 +82,10 @@ int gc_start(struct pt_regs *ctx)
 SEC("uprobe")
 int gc_assist(struct pt_regs *ctx)
 {
-	if (is_target_tgid(cfg.tgid))
-		__sync_fetch_and_add(&assists, 1);
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	count(GC_CTR_HIT_ASSIST);
+	__sync_fetch_and_add(&assists, 1);
 	return 0;
 }
 
@@ -93,6 +116,53 @@ static __always_inline __u32 read_u32(__u64 addr)
 	return v;
 }
 
+/* --watch: the watched object's address, read from the Go global once per cycle. */
+static __always_inline __u64 watch_object(__u64 bias)
+{
+	if (!watch_addr)
+		watch_addr = read_u64(cfg.watch_global + bias);
+	return watch_addr;
+}
+
+/* Records a reach of the watched object; the first one of the cycle says who greyed it. */
+static __always_inline void watch_reached(__u32 by, __u64 p)
+{
+	__s32 id = -1;
+
+	__sync_fetch_and_add(&watch_reaches, 1);
+	if (__sync_val_compare_and_swap(&watch_first_ns, 0, bpf_ktime_get_ns()) != 0)
+		return;
+	if (p)
+		bpf_probe_read_user(&id, sizeof(id), (void *)(p + cfg.off.go.p_id));
+	watch_first_by = by;
+	watch_first_p = id;
+}
+
+/* Whether obj is among the n pointers of a write-barrier buffer that starts at buf. */
+static __always_inline bool in_buffer(__u64 buf, __u64 n, __u64 obj)
+{
+	__u32 zero = 0;
+	struct gc_chunk *c = bpf_map_lookup_elem(&chunk, &zero);
+
+	if (!c || !obj)
+		return false;
+	for (__u32 k = 0; k < GC_MAX_CHUNKS; k++) {
+		__u64 first = (__u64)k * GC_CHUNK;
+
+		if (first >= n)
+			break;
+		if (bpf_probe_read_user(c->p, sizeof(c->p), (void *)(buf + first * 8)))
+			return false;
+		for (__u32 i = 0; i < GC_CHUNK; i++) {
+			if (first + i >= n)
+				break;
+			if (c->p[i] == obj)
+				return true;
+		}
+	}
+	return false;
+}
+
 /*
  * At the entry of runtime.startTheWorldWithSema called by gcMarkTermination: the cycle's
  * figures are final (heap2, lastHeapGoal via endCycle, numgc++ all come before it) and the
@@ -110,7 +180,10 @@ int gc_start_the_world(struct pt_regs *ctx)
 	struct gc_cycle_event e = {};
 	__u64 bias, work, gcc, stats;
 
-	if (!is_target_tgid(cfg.tgid) || !cfg.cycle_events || !in_mark_termination)
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	count(GC_CTR_HIT_START_WORLD);
+	if (!cfg.cycle_events || !in_mark_termination)
 		return 0;
 	in_mark_termination = 0;
 	bias = PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx);
@@ -135,6 +208,14 @@ int gc_start_the_world(struct pt_regs *ctx)
 	e.assists = __sync_fetch_and_and(&assists, 0);
 	e.wb_flushes = __sync_fetch_and_and(&wb_flushes, 0);
 	e.wb_pointers = __sync_fetch_and_and(&wb_pointers, 0);
+	e.grey_calls = __sync_fetch_and_and(&grey_calls, 0);
+	e.shade_calls = __sync_fetch_and_and(&shade_calls, 0);
+	e.watch_addr = watch_addr;
+	e.watch_by = watch_first_by;
+	e.watch_p = watch_first_p;
+	e.watch_reaches = __sync_fetch_and_and(&watch_reaches, 0);
+	e.watch_ktime_ns = __sync_fetch_and_and(&watch_first_ns, 0);
+	watch_addr = 0;	/* read again next cycle: the program may watch another object */
 	events_output(&cycles, &e, sizeof(e), &lost_cycles);
 	return 0;
 }
@@ -151,7 +232,10 @@ int gc_wb_flush(struct pt_regs *ctx)
 	__u64 pp = go_arg(ctx, 0), bias, buf, next, end, n, cap;
 	__u32 phase;
 
-	if (!is_target_tgid(cfg.tgid) || !cfg.cycle_events || !pp)
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	count(GC_CTR_HIT_FLUSH);
+	if (!cfg.cycle_events || !pp)
 		return 0;
 	bias = PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx);
 	phase = read_u32(o->gcphase + bias);
@@ -170,5 +254,50 @@ int gc_wb_flush(struct pt_regs *ctx)
 		wb_max_pointers = n;
 	if (cap > wb_capacity)
 		wb_capacity = cap;
+	if (cfg.watch_global && in_buffer(buf, n, watch_object(bias)))
+		watch_reached(GC_WATCH_WRITE_BARRIER, pp);
+	return 0;
+}
+
+/*
+ * Marking probes (--exact, --watch). greyobject(obj, ...) marks a heap object and queues it
+ * for scanning; from Go 1.26 (Green Tea GC, src/runtime/mgcmark_greenteagc.go) an object in
+ * a small-object span is instead marked through tryDeferToSpanScan(p, gcw), which queues its
+ * span; shade(b) is how stack scans and checkmark flushes reach either. The marker is a
+ * background worker when its P has a gcMarkWorkerMode, a mutator (assist, own stack) if not.
+ */
+static __always_inline void mark_reached(struct pt_regs *ctx, __u64 obj)
+{
+	const volatile struct gc_offsets *o = &cfg.off;
+	__u64 p, mode = 0;
+
+	if (!cfg.watch_global || !obj)
+		return;
+	if (obj != watch_object(PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx)))
+		return;
+	p = go_p(go_g(ctx), &o->go);
+	if (p)
+		bpf_probe_read_user(&mode, sizeof(mode), (void *)(p + o->p_mark_worker_mode));
+	watch_reached(mode ? GC_WATCH_MARK_WORKER : GC_WATCH_MUTATOR, p);
+}
+
+SEC("uprobe")
+int gc_grey(struct pt_regs *ctx)
+{
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	count(GC_CTR_HIT_GREY);
+	__sync_fetch_and_add(&grey_calls, 1);
+	mark_reached(ctx, go_arg(ctx, 0));
+	return 0;
+}
+
+SEC("uprobe")
+int gc_shade(struct pt_regs *ctx)
+{
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	count(GC_CTR_HIT_SHADE);
+	__sync_fetch_and_add(&shade_calls, 1);
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include <linux/types.h>
 #endif
 
+#include "go_offsets.h"
+
 /* runtime.gcphase: _GCoff = 0, _GCmark = 1, _GCmarktermination = 2 (iota, src/runtime/mgc.go,
  * Go 1.19-1.27). The write barrier is on in the last two. */
 #define GC_PHASE_OFF 0
@@ -19,7 +21,26 @@ enum gc_counter {
 	GC_CTR_START = 0,	/* runtime.gcStart entries: every trigger, started or not */
 	GC_CTR_START_FORCED,	/* ... whose trigger kind is gcTriggerCycle (runtime.GC) */
 	GC_CTR_MARK_TERM,	/* runtime.gcMarkTermination entries: completed cycles */
+	/* Hits of each probe, for the overhead estimate (what one costs depends on the site). */
+	GC_CTR_HIT_ASSIST,	/* runtime.gcAssistAlloc */
+	GC_CTR_HIT_START_WORLD,	/* runtime.startTheWorldWithSema: every STW's end, GC or not */
+	GC_CTR_HIT_FLUSH,	/* runtime.wbBufFlush1 */
+	GC_CTR_HIT_GREY,	/* runtime.greyobject, runtime.tryDeferToSpanScan (--exact, --watch) */
+	GC_CTR_HIT_SHADE,	/* runtime.shade (--exact, --watch) */
 	GC_CTR_NR,
+};
+
+/*
+ * Who reached a watched object first in a cycle (EXP-06 --watch). A P running a mark worker
+ * has p.gcMarkWorkerMode != gcMarkWorkerNotWorker (0), set by findRunnableGCWorker and
+ * cleared when the worker stops (src/runtime/mgc.go, Go 1.19-1.27); any other shading is a
+ * mutator's: an assist (gcAssistAlloc -> gcDrainN) or its own stack scan.
+ */
+enum gc_watch_by {
+	GC_WATCH_NONE = 0,
+	GC_WATCH_WRITE_BARRIER,	/* it was in a P's write-barrier buffer when it was flushed */
+	GC_WATCH_MARK_WORKER,	/* greyed by a background mark worker */
+	GC_WATCH_MUTATOR,	/* greyed by a goroutine's assist or stack scan */
 };
 
 /*
@@ -57,12 +78,18 @@ struct gc_offsets {
 	__u32 wbbuf_end;
 	__u32 wbbuf_buf;
 	__u64 gcphase;		/* &runtime.gcphase (uint32) */
+	struct go_offsets go;	/* g.m, m.p, p.id (with --watch) */
+	__u32 p_mark_worker_mode; /* p.gcMarkWorkerMode (int) */
+	__u32 pad;
 };
 
 struct gc_config {
 	__u32 tgid;		/* process to count; 0 counts every process of the binary */
 	__u32 cycle_events;	/* 1 when off is complete: emit one gc_cycle_event per cycle */
 	struct gc_offsets off;
+	/* --watch: link-time address of a Go global (uintptr or pointer) that holds the
+	 * address of the object to follow; 0 without --watch. */
+	__u64 watch_global;
 };
 
 struct gc_cycle_event {
@@ -84,6 +111,13 @@ struct gc_cycle_event {
 	__u64 assists;		/* runtime.gcAssistAlloc calls since the previous cycle event */
 	__u64 wb_flushes;	/* runtime.wbBufFlush1 calls during mark since the previous event */
 	__u64 wb_pointers;	/* pointers those flushes found in the P's buffer */
+	__u64 grey_calls;	/* greyobject + tryDeferToSpanScan entries this cycle (--exact) */
+	__u64 shade_calls;	/* runtime.shade entries this cycle (--exact) */
+	__u64 watch_addr;	/* the watched object's address this cycle (0: none yet) */
+	__u64 watch_ktime_ns;	/* when it was first reached this cycle (0: never) */
+	__u64 watch_reaches;	/* times a flush or a marker reached it this cycle */
+	__u32 watch_by;		/* enum gc_watch_by of the first reach */
+	__s32 watch_p;		/* the P that reached it first (-1: unknown) */
 };
 
 #endif /* GRI_BPF_GC_H */

@@ -59,17 +59,25 @@ static __always_inline __u64 go_goid(__u64 g, const volatile struct go_offsets *
 	return id;
 }
 
+/* The P that g's M holds (g.m.p; on g0 too), or 0 when it holds none. */
+static __always_inline __u64 go_p(__u64 g, const volatile struct go_offsets *o)
+{
+	__u64 m = 0, p = 0;
+
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)(g + o->g_m)) || !m)
+		return 0;
+	if (bpf_probe_read_user(&p, sizeof(p), (void *)(m + o->m_p)))
+		return 0;
+	return p;
+}
+
 /* The id of the P that g's M holds (g.m.p.id; on g0 too), or -1 when it holds none. */
 static __always_inline __s32 go_p_id(__u64 g, const volatile struct go_offsets *o)
 {
-	__u64 m = 0, p = 0;
+	__u64 p = go_p(g, o);
 	__s32 id = -1;
 
-	if (bpf_probe_read_user(&m, sizeof(m), (void *)(g + o->g_m)) || !m)
-		return -1;
-	if (bpf_probe_read_user(&p, sizeof(p), (void *)(m + o->m_p)) || !p)
-		return -1;
-	if (bpf_probe_read_user(&id, sizeof(id), (void *)(p + o->p_id)))
+	if (!p || bpf_probe_read_user(&id, sizeof(id), (void *)(p + o->p_id)))
 		return -1;
 	return id;
 }

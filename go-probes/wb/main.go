@@ -15,7 +15,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
+
+// watched holds graph[0]'s address (a uintptr: it does not keep the node alive, the graph does).
+var watched uintptr
 
 type node struct {
 	next, other *node
@@ -36,6 +40,7 @@ func main() {
 	for i := range graph {
 		graph[i] = &node{}
 	}
+	watched = uintptr(unsafe.Pointer(graph[0]))
 	var writes atomic.Int64
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -65,6 +70,7 @@ func main() {
 	}
 	stop.Store(true)
 	wg.Wait()
-	fmt.Printf("wb-probe: cycles=%d writes=%d elapsed_s=%.6f\n", *n, writes.Load(),
-		time.Since(start).Seconds())
+	fmt.Printf("wb-probe: cycles=%d writes=%d watched=%#x elapsed_s=%.6f\n", *n, writes.Load(),
+		watched, time.Since(start).Seconds())
+	runtime.KeepAlive(graph)
 }

@@ -14,7 +14,7 @@
 #include "probe/kernel_events.h"
 #include "probe/libbpf_log.h"
 #include "probe/uprobe_check.h"
-#include "selftest.h"
+#include "bpf/selftest.h"
 #include "selftest.skel.h"
 
 namespace {

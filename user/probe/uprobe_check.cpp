@@ -21,7 +21,7 @@
 
 #include "goelf/elf_file.h"
 #include "probe/owned.h"
-#include "selftest.h"
+#include "bpf/selftest.h"
 #include "selftest.skel.h"
 
 // The probed functions: not inlined, not static, so each has a .symtab entry of its own.

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "goelf/runtime_layout.h"
+#include "probe/go_offsets.h"
 #include "probe/go_uprobe.h"
 #include "probe/maps.h"
 #include "probe/owned.h"
@@ -106,20 +107,11 @@ Result<report::Report> run_trace(const TraceOptions& o,
   skel->rodata->cfg.nfuncs = static_cast<__u32>(o.functions.size());
   // Calls per P need g.m.p.id: offsets from the binary's DWARF or its version's table.
   goelf::RuntimeLayout layout = goelf::resolve_layout(bin->elf(), bin->build().go_version);
-  std::string no_ps;
-  __u32 offsets[4] = {};
-  const char* keys[4] = {"g.goid", "g.m", "m.p", "p.id"};
-  for (int k = 0; k < 4; k++) {
-    auto off = layout.offset(keys[k]);
-    if (!off) {
-      no_ps = fmt::format("no offset for {} in this binary ({})", keys[k], bin->build().go_version);
-      break;
-    }
-    offsets[k] = static_cast<__u32>(*off);
-  }
-  skel->rodata->cfg.count_ps = no_ps.empty() ? 1 : 0;
+  auto offsets = probe::resolve_go_offsets(layout, bin->build().go_version);
+  std::string no_ps = offsets ? "" : offsets.error().message;
+  skel->rodata->cfg.count_ps = offsets ? 1 : 0;
   skel->rodata->cfg.pad = 0;
-  skel->rodata->cfg.go = {offsets[0], offsets[1], offsets[2], offsets[3]};
+  skel->rodata->cfg.go = offsets ? *offsets : go_offsets{};
   bpf_map__set_max_entries(skel->maps.inflight, kInflight);
   if (int err = trace_bpf__load(skel.get()); err != 0) {
     return make_error("cannot load the trace BPF programs: {} (run gri doctor)", strerror(-err));

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "exp/gc/gc_counter.h"
+#include "bpf/gc.h"
 #include "exp/gc/gctrace.h"
 #include "goelf/go_binary.h"
 #include "probe/target.h"
@@ -27,6 +28,15 @@ namespace {
 std::string trigger_name(const GcCycle& c) {
   if (c.user_forced) return "forced";
   return c.trigger_kind == 1 ? "time" : "heap";
+}
+
+std::string watch_by_name(uint32_t by) {
+  switch (by) {
+    case GC_WATCH_WRITE_BARRIER: return "write_barrier";
+    case GC_WATCH_MARK_WORKER: return "mark_worker";
+    case GC_WATCH_MUTATOR: return "mutator";
+    default: return "none";
+  }
 }
 
 std::string mb(uint64_t bytes) { return fmt::format("{:.1f}", static_cast<double>(bytes) / (1 << 20)); }
@@ -62,8 +72,15 @@ Result<report::Report> run_gc(const GcOptions& o,
   auto traced = session::open_traced("gc", o, env, trace_path);
   if (!traced) return traced.error();
   probe::Target& t = *traced->target;
-  auto counter = GcCounter::attach(t.binary(), t.pid(), {o.write_barrier});
+  auto counter = GcCounter::attach(t.binary(), t.pid(), {o.write_barrier, o.mark_probes, o.watch});
   if (!counter) return counter.error();
+  if (o.mark_probes || !o.watch.empty()) {
+    // The cost first: these run once per pointer the mark phase finds.
+    progress(fmt::format("marking probes on: one hit costs {:.1f} us (a PUSH, emulated) to {:.1f} us "
+                         "(single-stepped) here, once per pointer the mark phase greys or finds "
+                         "marked; expect mark phases several times longer",
+                         traced->cost.ns_per_push_hit / 1000, traced->cost.ns_per_hit / 1000));
+  }
   if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
   progress(fmt::format("tracing the GC of PID {} ({}); {}", t.pid(), traced->bin.build().go_version,
                        o.duration_s ? fmt::format("stops after {} s or Ctrl-C", *o.duration_s)
@@ -85,11 +102,7 @@ Result<report::Report> run_gc(const GcOptions& o,
   }
   r.lost_events = counts->lost_cycle_events;
 
-  // Overhead: gcStart, gcAssistAlloc, gcMarkTermination and startTheWorldWithSema entries,
-  // at PUSHes after the stack check or single-stepped: the single-step cost bounds it.
-  uint64_t assists = 0;
-  for (const GcCycle& c : counts->cycle_events) assists += c.assists;
-  r.overhead = session::overhead(traced->cost, 0, counts->gc_start + counts->cycles * 2 + assists);
+  r.overhead = session::overhead(traced->cost, counts->hits.emulated, counts->hits.stepped);
 
   report::Table table{"cycles (heap in MiB: live at start -> at mark termination -> marked)",
                       {"n", "trigger", "heap", "goal", "GOGC", "limit", "STW1 us", "mark ms",
@@ -118,6 +131,21 @@ Result<report::Report> run_gc(const GcOptions& o,
       j["wb_flushes"] = c.wb_flushes;
       j["wb_pointers"] = c.wb_pointers;
     }
+    if (o.mark_probes) {
+      j["grey_calls"] = c.grey_calls;
+      j["shade_calls"] = c.shade_calls;
+    }
+    if (!o.watch.empty()) {
+      j["watch"] = {{"addr", c.watch_addr},
+                    {"reached", c.watch_ktime_ns != 0},
+                    {"by", watch_by_name(c.watch_by)},
+                    {"p", c.watch_p},
+                    // work.tMark is nanotime(): CLOCK_MONOTONIC (runtime/sys_linux_amd64.s
+                    // nanotime1, Go 1.19-1.27), the clock of bpf_ktime_get_ns.
+                    {"after_mark_start_ms",
+                     c.watch_ktime_ns ? (static_cast<double>(c.watch_ktime_ns) - static_cast<double>(c.t_mark)) / 1e6 : 0.0},
+                    {"reaches", c.watch_reaches}};
+    }
     cycles.push_back(std::move(j));
     table.rows.push_back({std::to_string(c.numgc), trigger_name(c),
                           fmt::format("{}->{}->{}", mb(c.heap0), mb(c.heap1), mb(c.heap2)),
@@ -132,6 +160,7 @@ Result<report::Report> run_gc(const GcOptions& o,
                                {"max_pointers_per_flush", counts->wb_max_pointers},
                                {"buffer_capacity", counts->wb_capacity}};
   }
+  if (o.mark_probes || !o.watch.empty()) r.data["mark_probes"] = counts->mark_probes;
   r.data["gc_start_calls"] = counts->gc_start;
   r.data["gc_start_forced"] = counts->gc_start_forced;
   r.tables.push_back(std::move(table));

@@ -27,6 +27,10 @@ struct GcOptions : session::TargetOptions {
   // Also probe the write-barrier buffer flushes (EXP-06 builds on this): adds wb_flushes and
   // wb_pointers to each cycle and data["write_barrier"].
   bool write_barrier = false;
+  // EXP-06 --exact: also probe the marking functions (per-cycle calls; costly).
+  bool mark_probes = false;
+  // EXP-06 --watch: a Go global holding the address of the object to follow.
+  std::string watch;
 };
 
 Result<report::Report> run_gc(const GcOptions& options,

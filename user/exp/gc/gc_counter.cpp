@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 
 #include <array>
+#include <tuple>
 #include <cerrno>
 #include <cstring>
 
@@ -11,7 +12,7 @@
 #include <fmt/ranges.h>
 #include <vector>
 
-#include "gc.h"
+#include "bpf/gc.h"
 #include "gc.skel.h"
 #include "goelf/go_binary.h"
 #include "goelf/runtime_layout.h"
@@ -28,6 +29,8 @@ struct GcCounter::State {
   probe::RingBuffer ring;
   std::vector<GcCycle> cycles;
   std::string cycles_unavailable;
+  std::array<bool, GC_CTR_NR> emulated{};  // per hit counter: its probe sits on a PUSH
+  std::string mark_probes;
 };
 
 namespace {
@@ -39,7 +42,8 @@ int on_cycle(void* ctx, void* data, size_t size) {
   static_cast<std::vector<GcCycle>*>(ctx)->push_back(
       {e.numgc, e.heap0, e.heap1, e.heap2, e.heap_goal, e.gc_percent, e.memory_limit,
        e.user_forced != 0, e.trigger_kind, e.ktime_ns, e.t_sweep_term, e.t_mark, e.t_mark_term,
-       e.t_end, e.assist_ns, e.assists, e.wb_flushes, e.wb_pointers});
+       e.t_end, e.assist_ns, e.assists, e.wb_flushes, e.wb_pointers, e.grey_calls,
+       e.shade_calls, e.watch_addr, e.watch_ktime_ns, e.watch_reaches, e.watch_by, e.watch_p});
   return 0;
 }
 
@@ -75,6 +79,11 @@ Result<gc_offsets> cycle_offsets(const goelf::GoBinary& bin) {
   field("p.wbBuf.end", o.wbbuf_end);
   field("p.wbBuf.buf", o.wbbuf_buf);
   global("runtime.gcphase", o.gcphase);
+  field("g.goid", o.go.g_goid);
+  field("g.m", o.go.g_m);
+  field("m.p", o.go.m_p);
+  field("p.id", o.go.p_id);
+  field("p.gcMarkWorkerMode", o.p_mark_worker_mode);
   if (!missing.empty()) {
     return make_error("per-cycle figures need {} ({})", fmt::join(missing, ", "),
                       bin.stripped() ? "stripped: global addresses need .symtab or DWARF"
@@ -99,39 +108,65 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
   state->skel->rodata->cfg.tgid = static_cast<__u32>(pid > 0 ? pid : 0);
   auto offsets = cycle_offsets(*bin);
   state->skel->rodata->cfg.cycle_events = offsets ? 1 : 0;
+  if (!options.watch_global.empty()) {
+    const goelf::Symbol* sym = bin->elf().find_object(options.watch_global);
+    if (!sym) {
+      return make_usage_error("--watch {}: no such global in {}{}", options.watch_global, exe,
+                              bin->stripped() ? " (stripped: no symbol table)" : "");
+    }
+    state->skel->rodata->cfg.watch_global = sym->addr;
+  }
   state->skel->rodata->cfg.off = offsets ? *offsets : gc_offsets{};
   if (!offsets) state->cycles_unavailable = offsets.error().message;
   if (int err = gc_bpf__load(state->skel.get()); err != 0) {
     return make_error("cannot load the gc BPF programs: {} (run gri doctor)", strerror(-err));
   }
 
-  const std::array<probe::GoEntryProbe, 3> table = {{
-      {state->skel->progs.gc_start, "runtime.gcStart"},
-      {state->skel->progs.gc_mark_termination, "runtime.gcMarkTermination"},
-      {state->skel->progs.gc_assist, "runtime.gcAssistAlloc"},
-  }};
-  auto links = probe::attach_go_entries(*bin, table, pid);
-  if (!links) return links.error();
-  state->links = std::move(*links);
-  // Cycle figures at gcMarkTermination's call of startTheWorldWithSema (bpf/gc.bpf.c says
-  // why there); the cookie is the probe site's link-time address, for the PIE load bias.
-  auto point = probe::resolve_probe_point(*bin, "runtime.startTheWorldWithSema");
-  if (!point) return point.error();
-  auto link = probe::attach_uprobe(
-      state->skel->progs.gc_start_the_world, *bin, point->file_offset,
-      point->addr + point->entry_offset,
-      fmt::format("runtime.startTheWorldWithSema+{:#x}", point->entry_offset), pid);
-  if (!link) return link.error();
-  state->links.push_back(std::move(*link));
-  // Without cycle events the flush probe would only cost the target (it counts nothing).
-  if (options.write_barrier && offsets) {
-    auto flush = probe::resolve_probe_point(*bin, "runtime.wbBufFlush1");
-    if (!flush) return flush.error();
-    auto l = probe::attach_uprobe(state->skel->progs.gc_wb_flush, *bin, flush->file_offset,
-                                  flush->addr + flush->entry_offset,
-                                  fmt::format("runtime.wbBufFlush1+{:#x}", flush->entry_offset), pid);
-    if (!l) return l.error();
-    state->links.push_back(std::move(*l));
+  gc_bpf* skel = state->skel.get();
+  // Every probe with its site's link-time address as cookie (the PIE load bias is the
+  // probe's own address minus it), and whether the site is emulated, for the cost.
+  auto attach = [&](bpf_program* prog, std::string_view function, int counter) -> Status {
+    auto point = probe::resolve_probe_point(*bin, function);
+    if (!point) return point.error();
+    auto link = probe::attach_uprobe(prog, *bin, point->file_offset, point->addr + point->entry_offset,
+                                     fmt::format("{}+{:#x}", function, point->entry_offset), pid);
+    if (!link) return link.error();
+    state->links.push_back(std::move(*link));
+    state->emulated[counter] = point->entry_emulated;
+    return {};
+  };
+  const std::tuple<bpf_program*, std::string_view, int> always[] = {
+      {skel->progs.gc_start, "runtime.gcStart", GC_CTR_START},
+      {skel->progs.gc_mark_termination, "runtime.gcMarkTermination", GC_CTR_MARK_TERM},
+      {skel->progs.gc_assist, "runtime.gcAssistAlloc", GC_CTR_HIT_ASSIST},
+      // Cycle figures at gcMarkTermination's call of startTheWorldWithSema (gc.bpf.c: why).
+      {skel->progs.gc_start_the_world, "runtime.startTheWorldWithSema", GC_CTR_HIT_START_WORLD},
+  };
+  for (const auto& [prog, function, counter] : always) {
+    if (auto st = attach(prog, function, counter); !st) return st.error();
+  }
+  // Without cycle events the other probes would only cost the target: they count per cycle.
+  bool watch = !options.watch_global.empty();
+  if ((options.write_barrier || watch) && offsets) {
+    if (auto st = attach(skel->progs.gc_wb_flush, "runtime.wbBufFlush1", GC_CTR_HIT_FLUSH); !st) {
+      return st.error();
+    }
+  }
+  if ((options.mark_probes || watch) && offsets) {
+    // What the version has (GO-RUNTIME.md section 7): greyobject and shade in 1.19-1.27,
+    // tryDeferToSpanScan with the Green Tea collector (the default from 1.26).
+    std::vector<std::string> probed;
+    const std::tuple<bpf_program*, std::string_view, int> marking[] = {
+        {skel->progs.gc_grey, "runtime.greyobject", GC_CTR_HIT_GREY},
+        {skel->progs.gc_grey, "runtime.tryDeferToSpanScan", GC_CTR_HIT_GREY},
+        {skel->progs.gc_shade, "runtime.shade", GC_CTR_HIT_SHADE},
+    };
+    for (const auto& [prog, function, counter] : marking) {
+      if (!bin->find_function(function)) continue;
+      if (auto st = attach(prog, function, counter); !st) return st.error();
+      probed.emplace_back(function);
+    }
+    state->mark_probes = fmt::format("{}", fmt::join(probed, ", "));
   }
   auto ring = probe::open_ring_buffer(state->skel->maps.cycles, on_cycle, &state->cycles);
   if (!ring) return ring.error();
@@ -154,6 +189,11 @@ Result<GcCounts> GcCounter::read() const {
   out.wb_outside_mark = __atomic_load_n(&state_->skel->bss->wb_outside_mark, __ATOMIC_RELAXED);
   out.wb_max_pointers = __atomic_load_n(&state_->skel->bss->wb_max_pointers, __ATOMIC_RELAXED);
   out.wb_capacity = __atomic_load_n(&state_->skel->bss->wb_capacity, __ATOMIC_RELAXED);
+  for (int c : {GC_CTR_START, GC_CTR_MARK_TERM, GC_CTR_HIT_ASSIST, GC_CTR_HIT_START_WORLD,
+                GC_CTR_HIT_FLUSH, GC_CTR_HIT_GREY, GC_CTR_HIT_SHADE}) {
+    (state_->emulated[c] ? out.hits.emulated : out.hits.stepped) += (*sums)[c];
+  }
+  out.mark_probes = state_->mark_probes;
   return out;
 }
 

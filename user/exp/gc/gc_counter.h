@@ -32,6 +32,20 @@ struct GcCycle {
   uint64_t assists = 0;   // runtime.gcAssistAlloc calls since the previous cycle
   uint64_t wb_flushes = 0;   // write-barrier buffer flushes during mark (with write_barrier)
   uint64_t wb_pointers = 0;  // pointers those flushes emptied
+  uint64_t grey_calls = 0;   // greyobject + tryDeferToSpanScan entries (mark_probes)
+  uint64_t shade_calls = 0;  // runtime.shade entries (mark_probes)
+  // watch_global: the object followed this cycle, and who reached it first, when.
+  uint64_t watch_addr = 0;
+  uint64_t watch_ktime_ns = 0;  // 0: nothing reached it this cycle
+  uint64_t watch_reaches = 0;
+  uint32_t watch_by = 0;  // enum gc_watch_by (bpf/gc.h)
+  int32_t watch_p = -1;
+};
+
+// Probe hits, split by what one costs: an entry on a PUSH is emulated, others single-stepped.
+struct ProbeHits {
+  uint64_t emulated = 0;
+  uint64_t stepped = 0;
 };
 
 struct GcCounts {
@@ -45,11 +59,19 @@ struct GcCounts {
   uint64_t wb_outside_mark = 0;
   uint64_t wb_max_pointers = 0;
   uint64_t wb_capacity = 0;  // the largest buffer capacity seen (end - buf)
+  ProbeHits hits;
+  std::string mark_probes;  // with mark_probes: the functions probed, e.g. "runtime.greyobject"
 };
 
 struct GcProbeOptions {
   // Also probe runtime.wbBufFlush1 (EXP-06): flushes and pointers per cycle.
   bool write_barrier = false;
+  // Also probe the marking functions (greyobject, tryDeferToSpanScan, shade): per-cycle call
+  // counts. They run once per pointer the mark phase finds: costly (EXP-06 --exact).
+  bool mark_probes = false;
+  // Follow one object (EXP-06 --watch): the name of a Go global, e.g. main.watched, that
+  // holds its address. Needs write_barrier and mark_probes' programs; implies them.
+  std::string watch_global;
 };
 
 class GcCounter {

@@ -1,6 +1,9 @@
 #include "exp/wb/experiment.h"
 
+#include <map>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace gri::exp::wb {
 
@@ -20,9 +23,20 @@ Result<report::Report> run_wb(gc::GcOptions o,
   uint64_t outside = wbdata["flushes_outside_mark"].get<uint64_t>();
   uint64_t max_ptrs = wbdata["max_pointers_per_flush"].get<uint64_t>();
   uint64_t capacity = wbdata["buffer_capacity"].get<uint64_t>();
+  bool exact = o.mark_probes, watch = !o.watch.empty();
   report::Table table{"cycles (write-barrier buffer flushes while it was on)",
                       {"n", "mark ms", "flushes", "pointers", "per flush"},
                       {}};
+  if (exact) {
+    table.title += "; marking calls (--exact)";
+    table.columns.push_back("grey calls");
+    table.columns.push_back("shade calls");
+  }
+  report::Table watched{fmt::format("the object in {} (--watch): who reached it first in each cycle", o.watch),
+                        {"n", "address", "greyed by", "P", "ms after mark start", "reaches"},
+                        {}};
+  uint64_t watch_cycles = 0, watch_reached = 0;
+  std::map<std::string, uint64_t> watch_by;
   nlohmann::ordered_json cycles = nlohmann::ordered_json::array();
   uint64_t flushes = 0, pointers = 0, cycles_with_flushes = 0, n = 0;
   for (const auto& c : r.data["cycles"]) {
@@ -31,10 +45,31 @@ Result<report::Report> run_wb(gc::GcOptions o,
     flushes += f;
     pointers += p;
     cycles_with_flushes += f > 0;
-    cycles.push_back({{"n", c["n"]}, {"mark_ms", c["mark_ms"]}, {"wb_flushes", f}, {"wb_pointers", p}});
-    table.rows.push_back({c["n"].dump(), fmt::format("{:.2f}", c["mark_ms"].get<double>()),
-                          std::to_string(f), std::to_string(p),
-                          f ? fmt::format("{:.1f}", static_cast<double>(p) / static_cast<double>(f)) : "-"});
+    nlohmann::ordered_json j = {{"n", c["n"]}, {"mark_ms", c["mark_ms"]}, {"wb_flushes", f}, {"wb_pointers", p}};
+    std::vector<std::string> row = {
+        c["n"].dump(), fmt::format("{:.2f}", c["mark_ms"].get<double>()), std::to_string(f),
+        std::to_string(p), f ? fmt::format("{:.1f}", static_cast<double>(p) / static_cast<double>(f)) : "-"};
+    if (exact) {
+      j["grey_calls"] = c["grey_calls"];
+      j["shade_calls"] = c["shade_calls"];
+      row.push_back(c["grey_calls"].dump());
+      row.push_back(c["shade_calls"].dump());
+    }
+    if (watch) {
+      const auto& w = c["watch"];
+      j["watch"] = w;
+      bool reached = w["reached"].get<bool>();
+      watch_cycles += w["addr"].get<uint64_t>() != 0;
+      watch_reached += reached;
+      if (reached) watch_by[w["by"].get<std::string>()]++;
+      watched.rows.push_back({c["n"].dump(), fmt::format("{:#x}", w["addr"].get<uint64_t>()),
+                              reached ? w["by"].get<std::string>() : "not reached",
+                              reached ? w["p"].dump() : "-",
+                              reached ? fmt::format("{:.3f}", w["after_mark_start_ms"].get<double>()) : "-",
+                              w["reaches"].dump()});
+    }
+    cycles.push_back(std::move(j));
+    table.rows.push_back(std::move(row));
   }
 
   nlohmann::ordered_json data;
@@ -42,8 +77,10 @@ Result<report::Report> run_wb(gc::GcOptions o,
   data["flushes_outside_mark"] = outside;
   data["max_pointers_per_flush"] = max_ptrs;
   data["buffer_capacity"] = capacity;
+  if (exact || watch) data["mark_probes"] = r.data["mark_probes"];
   r.data = std::move(data);
   r.tables.push_back(std::move(table));
+  if (watch) r.tables.push_back(std::move(watched));
   r.notes.push_back(fmt::format("{} flushes of {} pointers in {} cycles; {} flushes while the GC "
                                 "was off; at most {} pointers in one flush, buffers hold {}",
                                 flushes, pointers, n, outside, max_ptrs, capacity));
@@ -69,6 +106,19 @@ Result<report::Report> run_wb(gc::GcOptions o,
                              flushes ? static_cast<double>(pointers) / static_cast<double>(flushes) : 0.0,
                              max_ptrs, capacity)
                : why});
+  if (watch) {
+    std::vector<std::string> by;
+    for (const auto& [who, n] : watch_by) by.push_back(fmt::format("{} {}", who, n));
+    r.verdicts.push_back(
+        {"EXP-06.watch", "a live object is greyed once in every cycle, by the write barrier or a marker",
+         watch_cycles == 0 ? "inconclusive" : watch_reached == watch_cycles ? "verified" : "refuted",
+         watch_cycles == 0
+             ? fmt::format("{} never held an address during a cycle", o.watch)
+             : fmt::format("reached in {} of the {} cycles that began with its address published "
+                           "({} cycles in all), first by: {}",
+                           watch_reached, watch_cycles, n,
+                           by.empty() ? "nobody" : fmt::format("{}", fmt::join(by, ", ")))});
+  }
   return r;
 }
 
