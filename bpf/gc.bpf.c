@@ -40,6 +40,16 @@ __u64 watch_reaches = 0;	/* how often they reached it this cycle */
 __u32 watch_first_by = 0;	/* enum gc_watch_by */
 __s32 watch_first_p = -1;
 
+__u64 stw_start_ns = 0;		/* the pause in progress: the world stops one at a time */
+struct gc_stw_key stw_key = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct gc_stw_key);
+	__type(value, struct gc_stw_value);
+} stw SEC(".maps");
+
 /* A write-barrier buffer is read 64 pointers at a time: 512 B, too big for the BPF stack. */
 #define GC_CHUNK 64
 #define GC_MAX_CHUNKS 8		/* 512 pointers: the buffer of Go 1.19-1.27 (mwbbuf.go) */
@@ -164,6 +174,61 @@ static __always_inline bool in_buffer(__u64 buf, __u64 n, __u64 obj)
 }
 
 /*
+ * runtime.stopTheWorldWithSema: a pause begins (its caller holds worldsema, so pauses do not
+ * overlap: Go 1.19-1.27 src/runtime/proc.go). Its reason, per version, as gc.h says.
+ */
+SEC("uprobe")
+int gc_stop_the_world(struct pt_regs *ctx)
+{
+	struct gc_stw_key key = {.code = GC_STW_NO_CODE};
+	__u64 m = 0, str[2] = {};
+
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	count(GC_CTR_HIT_STOP_WORLD);
+	if (cfg.stw_reason_arg) {
+		key.code = (__u32)(go_arg(ctx, 0) & 0xff);
+	} else if (cfg.stw_preemptoff) {
+		bpf_probe_read_user(&m, sizeof(m), (void *)(go_g(ctx) + cfg.off.go.g_m));
+		/* A Go string is {ptr, len}: a fixed-size read, then cut at len. */
+		if (m && !bpf_probe_read_user(str, sizeof(str), (void *)(m + cfg.off.m_preemptoff)) &&
+		    str[1] && !bpf_probe_read_user(key.text, GC_STW_TEXT - 1, (void *)str[0])) {
+			for (__u32 i = 0; i < GC_STW_TEXT; i++)
+				if (i >= str[1])
+					key.text[i] = 0;
+		}
+	}
+	stw_key = key;
+	stw_start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* At startTheWorldWithSema: the pause in progress ends. */
+static __always_inline void stw_ended(void)
+{
+	struct gc_stw_key key = stw_key;
+	struct gc_stw_value one = {}, *v;
+	__u64 start = stw_start_ns, d;
+
+	if (!start)
+		return;
+	stw_start_ns = 0;
+	d = bpf_ktime_get_ns() - start;
+	v = bpf_map_lookup_elem(&stw, &key);
+	if (!v) {
+		one.count = 1;
+		one.total_ns = d;
+		one.max_ns = d;
+		bpf_map_update_elem(&stw, &key, &one, BPF_NOEXIST);
+		return;
+	}
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->total_ns, d);
+	if (d > v->max_ns)
+		v->max_ns = d;
+}
+
+/*
  * At the entry of runtime.startTheWorldWithSema called by gcMarkTermination: the cycle's
  * figures are final (heap2, lastHeapGoal via endCycle, numgc++ all come before it) and the
  * next cycle cannot have begun: gcStart sets work.heap0 holding gcsema, which
@@ -183,6 +248,7 @@ int gc_start_the_world(struct pt_regs *ctx)
 	if (!is_target_tgid(cfg.tgid))
 		return 0;
 	count(GC_CTR_HIT_START_WORLD);
+	stw_ended();
 	if (!cfg.cycle_events || !in_mark_termination)
 		return 0;
 	in_mark_termination = 0;

@@ -24,6 +24,7 @@ enum gc_counter {
 	/* Hits of each probe, for the overhead estimate (what one costs depends on the site). */
 	GC_CTR_HIT_ASSIST,	/* runtime.gcAssistAlloc */
 	GC_CTR_HIT_START_WORLD,	/* runtime.startTheWorldWithSema: every STW's end, GC or not */
+	GC_CTR_HIT_STOP_WORLD,	/* runtime.stopTheWorldWithSema: every STW's start */
 	GC_CTR_HIT_FLUSH,	/* runtime.wbBufFlush1 */
 	GC_CTR_HIT_GREY,	/* runtime.greyobject, runtime.tryDeferToSpanScan (--exact, --watch) */
 	GC_CTR_HIT_SHADE,	/* runtime.shade (--exact, --watch) */
@@ -80,7 +81,27 @@ struct gc_offsets {
 	__u64 gcphase;		/* &runtime.gcphase (uint32) */
 	struct go_offsets go;	/* g.m, m.p, p.id (with --watch) */
 	__u32 p_mark_worker_mode; /* p.gcMarkWorkerMode (int) */
-	__u32 pad;
+	__u32 m_preemptoff;	/* m.preemptoff (string), go1.19's STW reason */
+};
+
+/*
+ * A stop-the-world pause's reason. From Go 1.21 stopTheWorldWithSema(reason stwReason) takes
+ * it as its argument (uint8; names in runtime.stwReasonStrings, src/runtime/proc.go); Go 1.19
+ * takes none, and the reason is the m.preemptoff string stopTheWorld(reason string) set
+ * (go1.19 proc.go:1089), "gcing" for mark termination (mgc.go:851) and empty for sweep
+ * termination (gcStart stops the world without one, mgc.go:665).
+ */
+#define GC_STW_TEXT 28
+#define GC_STW_NO_CODE 0xffffffffu
+struct gc_stw_key {
+	__u32 code;		/* the stwReason, or GC_STW_NO_CODE */
+	char text[GC_STW_TEXT];	/* go1.19: m.preemptoff, NUL-padded */
+};
+
+struct gc_stw_value {
+	__u64 count;
+	__u64 total_ns;		/* stopTheWorldWithSema entry to startTheWorldWithSema entry */
+	__u64 max_ns;
 };
 
 struct gc_config {
@@ -90,6 +111,8 @@ struct gc_config {
 	/* --watch: link-time address of a Go global (uintptr or pointer) that holds the
 	 * address of the object to follow; 0 without --watch. */
 	__u64 watch_global;
+	__u32 stw_reason_arg;	/* 1: stopTheWorldWithSema's first argument is its stwReason */
+	__u32 stw_preemptoff;	/* 1: read m.preemptoff instead (offset in off) */
 };
 
 struct gc_cycle_event {

@@ -5,6 +5,8 @@
 // cycles happen too), and prints the runtime's MemStats; GODEBUG=gctrace=1 prints one
 // "gc N @..." line per completed cycle.
 #include <gtest/gtest.h>
+
+#include <map>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,6 +153,15 @@ TEST_P(GcWalkingSkeleton, GcExperimentCrosscheckAgreesWithGctrace) {
     // Go 1.19 prints "(forced)" racily (see go-probes/gc); the flag gri reads while the world
     // is still stopped is exact on every version.
     EXPECT_EQ(forced, kForced);
+    // Every pause by reason: one sweep termination per cycle begun (one more when a cycle was
+    // under way at exit), one mark termination per cycle gctrace printed, and the workload's
+    // one runtime.ReadMemStats. Go 1.19 has no stwReason: gri reads m.preemptoff instead.
+    std::map<std::string, uint64_t> pauses;
+    for (const auto& p : j["data"]["stw"]) pauses[p["reason"]] = p["count"].get<uint64_t>();
+    EXPECT_EQ(pauses["GC mark termination"], lines) << j["data"]["stw"].dump();
+    EXPECT_GE(pauses["GC sweep termination"], lines) << j["data"]["stw"].dump();
+    EXPECT_LE(pauses["GC sweep termination"], lines + 1) << j["data"]["stw"].dump();
+    EXPECT_EQ(pauses["read mem stats"], 1u) << j["data"]["stw"].dump();
   }
 }
 

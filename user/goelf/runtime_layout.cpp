@@ -124,6 +124,7 @@ std::vector<FieldSpec> make_catalog() {
       {"m.alllink", m, {"alllink"}},
       {"m.preemptGen", m, {"preemptGen"}},
       {"m.signalPending", m, {"signalPending"}},
+      {"m.preemptoff", m, {"preemptoff"}},  // string: go1.19's stopTheWorld reason (proc.go)
 
       // runtime.p (runtime2.go).
       {"p.id", p, {"id"}},

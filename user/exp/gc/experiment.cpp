@@ -161,9 +161,27 @@ Result<report::Report> run_gc(const GcOptions& o,
                                {"buffer_capacity", counts->wb_capacity}};
   }
   if (o.mark_probes || !o.watch.empty()) r.data["mark_probes"] = counts->mark_probes;
+  // Every pause, the GC's and the others' (ReadMemStats, GOMAXPROCS, profiles ...).
+  report::Table pauses{"stop-the-world pauses by reason (stopTheWorldWithSema to startTheWorldWithSema)",
+                       {"reason", "pauses", "total ms", "max us"},
+                       {}};
+  nlohmann::ordered_json stw = nlohmann::ordered_json::array();
+  for (const StwPauses& p : counts->stw) {
+    stw.push_back({{"reason", p.reason}, {"count", p.count},
+                   {"total_ms", static_cast<double>(p.total_ns) / 1e6},
+                   {"max_us", static_cast<double>(p.max_ns) / 1e3}});
+    pauses.rows.push_back({p.reason, std::to_string(p.count),
+                           fmt::format("{:.2f}", static_cast<double>(p.total_ns) / 1e6),
+                           fmt::format("{:.0f}", static_cast<double>(p.max_ns) / 1e3)});
+  }
+  r.data["stw"] = std::move(stw);
+  if (!counts->stw_reasons_unavailable.empty()) {
+    r.degraded.push_back({"stw.reason", counts->stw_reasons_unavailable});
+  }
   r.data["gc_start_calls"] = counts->gc_start;
   r.data["gc_start_forced"] = counts->gc_start_forced;
   r.tables.push_back(std::move(table));
+  r.tables.push_back(std::move(pauses));
   r.notes.push_back(fmt::format("{} completed cycles; runtime.gcStart called {} times ({} by "
                                 "runtime.GC)",
                                 counts->cycles, counts->gc_start, counts->gc_start_forced));

@@ -3,7 +3,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <array>
+#include <map>
 #include <tuple>
 #include <cerrno>
 #include <cstring>
@@ -31,6 +33,8 @@ struct GcCounter::State {
   std::string cycles_unavailable;
   std::array<bool, GC_CTR_NR> emulated{};  // per hit counter: its probe sits on a PUSH
   std::string mark_probes;
+  std::vector<std::string> stw_names;  // stwReason -> name, from the binary
+  std::string stw_unavailable;
 };
 
 namespace {
@@ -92,6 +96,38 @@ Result<gc_offsets> cycle_offsets(const goelf::GoBinary& bin) {
   return o;
 }
 
+// runtime.stwReasonStrings ([...]string, Go 1.21+ src/runtime/proc.go) as the binary has it:
+// the names of the stwReason values, in order.
+Result<std::vector<std::string>> stw_reason_names(const goelf::GoBinary& bin) {
+  const goelf::Symbol* sym = bin.elf().find_object("runtime.stwReasonStrings");
+  if (!sym) return make_error("runtime.stwReasonStrings not in the symbol table{}", bin.stripped() ? " (stripped)" : "");
+  auto table = bin.elf().read(sym->addr, sym->size);
+  if (!table) return table.error();
+  std::vector<std::string> names;
+  for (size_t at = 0; at + 16 <= table->size(); at += 16) {
+    uint64_t ptr = 0, len = 0;
+    std::memcpy(&ptr, table->data() + at, 8);
+    std::memcpy(&len, table->data() + at + 8, 8);
+    if (len > 256) return make_error("runtime.stwReasonStrings[{}] has length {}", at / 16, len);
+    auto text = bin.elf().read(ptr, len);
+    if (!text) return text.error();
+    names.emplace_back(text->begin(), text->end());
+  }
+  return names;
+}
+
+// A pause's reason for the report. Go 1.19 names the GC's own pauses by what gcStart and
+// gcMarkDone leave in m.preemptoff (see bpf/gc.h).
+std::string stw_reason(const gc_stw_key& key, const std::vector<std::string>& names) {
+  if (key.code != GC_STW_NO_CODE) {
+    return key.code < names.size() ? names[key.code] : fmt::format("stwReason {}", key.code);
+  }
+  std::string text(key.text, strnlen(key.text, sizeof(key.text)));
+  if (text.empty()) return "GC sweep termination";
+  if (text == "gcing") return "GC mark termination";
+  return text;
+}
+
 }  // namespace
 
 GcCounter::GcCounter(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -117,6 +153,20 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
     state->skel->rodata->cfg.watch_global = sym->addr;
   }
   state->skel->rodata->cfg.off = offsets ? *offsets : gc_offsets{};
+  // Pause reasons: stopTheWorldWithSema's argument from Go 1.21, m.preemptoff before.
+  auto minor = goelf::go_minor_version(bin->build().go_version);
+  goelf::RuntimeLayout layout = goelf::resolve_layout(bin->elf(), bin->build().go_version);
+  if (minor && minor->second >= 21) {
+    state->skel->rodata->cfg.stw_reason_arg = 1;
+    auto names = stw_reason_names(*bin);
+    if (names) state->stw_names = std::move(*names); else state->stw_unavailable = names.error().message;
+  } else if (auto off = layout.offset("m.preemptoff"), gm = layout.offset("g.m"); off && gm) {
+    state->skel->rodata->cfg.stw_preemptoff = 1;
+    state->skel->rodata->cfg.off.m_preemptoff = static_cast<__u32>(*off);
+    state->skel->rodata->cfg.off.go.g_m = static_cast<__u32>(*gm);
+  } else {
+    state->stw_unavailable = fmt::format("no offset for m.preemptoff or g.m ({})", bin->build().go_version);
+  }
   if (!offsets) state->cycles_unavailable = offsets.error().message;
   if (int err = gc_bpf__load(state->skel.get()); err != 0) {
     return make_error("cannot load the gc BPF programs: {} (run gri doctor)", strerror(-err));
@@ -141,6 +191,7 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
       {skel->progs.gc_assist, "runtime.gcAssistAlloc", GC_CTR_HIT_ASSIST},
       // Cycle figures at gcMarkTermination's call of startTheWorldWithSema (gc.bpf.c: why).
       {skel->progs.gc_start_the_world, "runtime.startTheWorldWithSema", GC_CTR_HIT_START_WORLD},
+      {skel->progs.gc_stop_the_world, "runtime.stopTheWorldWithSema", GC_CTR_HIT_STOP_WORLD},
   };
   for (const auto& [prog, function, counter] : always) {
     if (auto st = attach(prog, function, counter); !st) return st.error();
@@ -190,10 +241,31 @@ Result<GcCounts> GcCounter::read() const {
   out.wb_max_pointers = __atomic_load_n(&state_->skel->bss->wb_max_pointers, __ATOMIC_RELAXED);
   out.wb_capacity = __atomic_load_n(&state_->skel->bss->wb_capacity, __ATOMIC_RELAXED);
   for (int c : {GC_CTR_START, GC_CTR_MARK_TERM, GC_CTR_HIT_ASSIST, GC_CTR_HIT_START_WORLD,
-                GC_CTR_HIT_FLUSH, GC_CTR_HIT_GREY, GC_CTR_HIT_SHADE}) {
+                GC_CTR_HIT_STOP_WORLD, GC_CTR_HIT_FLUSH, GC_CTR_HIT_GREY, GC_CTR_HIT_SHADE}) {
     (state_->emulated[c] ? out.hits.emulated : out.hits.stepped) += (*sums)[c];
   }
   out.mark_probes = state_->mark_probes;
+  // Pauses by reason; keys that render to the same reason are merged.
+  int fd = bpf_map__fd(state_->skel->maps.stw);
+  gc_stw_key key{}, next{};
+  std::map<std::string, StwPauses> by_reason;
+  for (int err = bpf_map_get_next_key(fd, nullptr, &next); err == 0;
+       err = bpf_map_get_next_key(fd, &key, &next)) {
+    key = next;
+    gc_stw_value v{};
+    if (bpf_map_lookup_elem(fd, &key, &v) != 0) continue;
+    StwPauses& p = by_reason[stw_reason(key, state_->stw_names)];
+    p.count += v.count;
+    p.total_ns += v.total_ns;
+    p.max_ns = std::max<uint64_t>(p.max_ns, v.max_ns);
+  }
+  for (auto& [reason, p] : by_reason) {
+    p.reason = reason;
+    out.stw.push_back(p);
+  }
+  std::sort(out.stw.begin(), out.stw.end(),
+            [](const StwPauses& a, const StwPauses& b) { return a.total_ns > b.total_ns; });
+  out.stw_reasons_unavailable = state_->stw_unavailable;
   return out;
 }
 

@@ -48,6 +48,14 @@ struct ProbeHits {
   uint64_t stepped = 0;
 };
 
+// Stop-the-world pauses of one reason ("GC mark termination", "read mem stats", ...).
+struct StwPauses {
+  std::string reason;
+  uint64_t count = 0;
+  uint64_t total_ns = 0;  // stopTheWorldWithSema entry to startTheWorldWithSema entry
+  uint64_t max_ns = 0;
+};
+
 struct GcCounts {
   uint64_t gc_start = 0;         // every runtime.gcStart call, started a cycle or not
   uint64_t gc_start_forced = 0;  // runtime.gcStart calls with gcTriggerCycle (runtime.GC)
@@ -60,6 +68,8 @@ struct GcCounts {
   uint64_t wb_max_pointers = 0;
   uint64_t wb_capacity = 0;  // the largest buffer capacity seen (end - buf)
   ProbeHits hits;
+  std::vector<StwPauses> stw;  // by reason, most time first
+  std::string stw_reasons_unavailable;  // why reasons are missing (pauses are still counted)
   std::string mark_probes;  // with mark_probes: the functions probed, e.g. "runtime.greyobject"
 };
 
