@@ -56,15 +56,20 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
-    // "gri bogus": CLI11 only says a subcommand is required; name the unknown word.
-    if (argc > 1 && argv[1][0] != '-') {
-      std::vector<std::string> names;
-      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-        names.push_back(sub->get_name());
-      }
-      if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
-        what = fmt::format("unknown command '{}' (commands: {})", argv[1], fmt::join(names, ", "));
-      }
+    // "gri bogus", "gri --nope": CLI11 only says a subcommand is required; name the word.
+    std::string_view first;
+    for (int i = 1; i < ours && first.empty(); i++) {
+      std::string_view a = argv[i];
+      if (a != "-v" && a != "--verbose") first = a;
+    }
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      names.push_back(sub->get_name());
+    }
+    if (first.starts_with("-") && first != "-h" && first != "--help") {
+      what = fmt::format("unknown option '{}'", first);
+    } else if (!first.empty() && std::find(names.begin(), names.end(), first) == names.end()) {
+      what = fmt::format("unknown command '{}' (commands: {})", first, fmt::join(names, ", "));
     }
     fmt::print(stderr, "gri: {}; see gri --help\n", what.empty() ? e.get_name() : what);
     return kExitUsage;
