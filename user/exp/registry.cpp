@@ -24,14 +24,9 @@ constexpr std::array<Experiment, 8> kExperiments = {{
     {"EXP-04", "alloc", "tiny, small and large allocations; does escape analysis agree?", 7,
      alloc::lab_alloc, ""},
     {"EXP-05", "gc", "every GC cycle; does GOMEMLIMIT prevent the OOM GOGC alone does not?", 6,
-     gc::lab_gc,
-     "gri gc: every cycle's trigger, heaps, goal, GOGC, limit, pauses and assists, checked "
-     "against gctrace (--crosscheck), and the GOMEMLIMIT container run; not yet: the "
-     "slowdown benchmark"},
+     gc::lab_gc, ""},
     {"EXP-06", "wb", "when is the write barrier on, and what does it buffer and shade?", 6,
-     wb::lab_wb,
-     "gri wb: buffer flushes and pointers per cycle, flushes outside mark; not yet: --exact "
-     "shading probes, --watch"},
+     wb::lab_wb, ""},
     {"EXP-07", "maps", "swiss map vs bucket map on the same workload", 0, nullptr, ""},
     {"EXP-08", "timers", "per-P timer heaps, where timers run, lock contention", 0, nullptr, ""},
 }};

@@ -25,6 +25,24 @@ bool lab_wb(const LabContext& ctx) {
       all_ok = all_ok && verdict.result == "verified";
     }
   }
+  fmt::print("  the same workload with a 3,000-node graph under --exact --watch main.watched: who\n"
+             "  greys graph[0] first in each cycle\n");
+  for (const std::string& v : ctx.go_versions) {
+    gc::GcOptions o;
+    o.command = {fmt::format("{}/{}/wb", ctx.probes_dir, v), "-n", "5", "-nodes", "3000"};
+    o.command_stdout = "/dev/null";
+    o.mark_probes = true;
+    o.watch = "main.watched";
+    auto r = run_wb(o, [](const std::string&) {});
+    if (!r) {
+      fmt::print("  {:<7} cannot run: {}\n", v, r.error().message);
+      all_ok = false;
+      continue;
+    }
+    const report::Verdict& watch = r->verdicts.back();
+    fmt::print("  {:<7} [{}] {}: {}\n", v, watch.result, watch.hypothesis, watch.evidence);
+    all_ok = all_ok && watch.result == "verified";
+  }
   return all_ok;
 }
 
