@@ -110,22 +110,6 @@ int gc_mark_termination(struct pt_regs *ctx)
 	return 0;
 }
 
-static __always_inline __u64 read_u64(__u64 addr)
-{
-	__u64 v = 0;
-
-	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
-	return v;
-}
-
-static __always_inline __u32 read_u32(__u64 addr)
-{
-	__u32 v = 0;
-
-	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
-	return v;
-}
-
 /* --watch: the watched object's address, read from the Go global once per cycle. */
 static __always_inline __u64 watch_object(__u64 bias)
 {

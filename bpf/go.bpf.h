@@ -50,6 +50,23 @@ static __always_inline __u64 go_g(const struct pt_regs *ctx)
 #error "gri traces Go on x86-64 and arm64 only"
 #endif
 
+/* A word of the target's memory, 0 when it cannot be read. */
+static __always_inline __u64 read_u64(__u64 addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static __always_inline __u32 read_u32(__u64 addr)
+{
+	__u32 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
 /* The goroutine ID of g (0 for a g0 or when unreadable). */
 static __always_inline __u64 go_goid(__u64 g, const volatile struct go_offsets *o)
 {

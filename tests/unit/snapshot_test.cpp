@@ -164,6 +164,7 @@ TEST_P(SnapshotFakeTest, DecodesPlantedValues) {
   // Wrapped around: tail - head in uint32 is 5 + 256 - 5 = 256, a full queue.
   t.set_p(2, uint32_t(PStatus::kGcStop), 0xffffff80u, 0x80u, 0);
   t.set_sched(17, 1, 2);
+  t.mem->put<uint32_t>(t.p(1) + off(layout(), "p.schedtick"), 4242);
   Snapshotter s = t.snapshotter();
   ASSERT_TRUE(s.available()) << s.available().error().message;
   auto snap = s.take();
@@ -183,6 +184,7 @@ TEST_P(SnapshotFakeTest, DecodesPlantedValues) {
   EXPECT_EQ(snap->ps[1].status, 0u);
   EXPECT_EQ(snap->ps[1].runq_len, 0u);
   EXPECT_FALSE(snap->ps[1].runnext);
+  EXPECT_EQ(snap->ps[1].schedtick, 4242u);
   EXPECT_EQ(snap->ps[2].id, 2);
   EXPECT_EQ(snap->ps[2].status, 3u);
   EXPECT_EQ(snap->ps[2].runq_len, 256u);
@@ -350,8 +352,10 @@ TEST_P(SnapshotFakeTest, UnmappedMemoryFailsInOneLine) {
   Snapshotter s = t.snapshotter();
   auto snap = s.take();
   ASSERT_FALSE(snap);
+  // The first range of a P: p.id (+0), p.status (+4) and p.schedtick (+16, uint32), the same
+  // offsets in go1.19, 1.26 and 1.27.
   EXPECT_EQ(snap.error().message,
-            "PID 42 (/fake): reading the 3 Ps of runtime.allp: address 0xdead0000 (8 bytes) is "
+            "PID 42 (/fake): reading the 3 Ps of runtime.allp: address 0xdead0000 (20 bytes) is "
             "not mapped");
 }
 

@@ -12,7 +12,7 @@ constexpr int kAll = 19;
 constexpr int kNow = 99;
 
 // One row per symbol; versions and notes from ../shared/GO-RUNTIME.md sections 2-9.
-constexpr std::array<ProbePointSpec, 44> kProbePoints = {{
+constexpr std::array<ProbePointSpec, 52> kProbePoints = {{
     // EXP-01 scheduler (section 2)
     {"EXP-01", "runtime.schedule", kAll, kNow, "", ""},
     {"EXP-01", "runtime.findRunnable", kAll, kNow, "", ""},
@@ -21,6 +21,9 @@ constexpr std::array<ProbePointSpec, 44> kProbePoints = {{
      ""},
     {"EXP-01", "runtime.globrunqget", kAll, 24, "inlined from 1.25", ""},
     {"EXP-01", "runtime.globrunqgetbatch", 25, kNow, "", ""},
+    {"EXP-01", "runtime.injectglist", kAll, kNow, "", ""},
+    {"EXP-01", "runtime.runqsteal", kAll, kNow, "", ""},
+    {"EXP-01", "runtime.stopm", kAll, kNow, "", ""},
     // EXP-02 preemption (section 3)
     {"EXP-02", "runtime.retake", kAll, kNow, "", ""},
     {"EXP-02", "runtime.preemptone", kAll, kNow, "", ""},
@@ -41,6 +44,17 @@ constexpr std::array<ProbePointSpec, 44> kProbePoints = {{
     {"EXP-04", "runtime.mallocgcLarge", 24, kNow, "", ""},
     {"EXP-04", "runtime.(*mcache).refill", kAll, kNow, "", ""},
     {"EXP-04", "runtime.(*mcache).allocLarge", kAll, kNow, "", ""},
+    // gri alloc: the hold at exit (assembly, sys_linux_amd64.s), the call whose
+    // receiver is &memstats.heapStats (found in refill's code when stripped), and the
+    // size-specialized functions compiled code calls directly (malloc_generated.go).
+    {"EXP-04", "runtime.exit", kAll, kNow, "", ""},
+    {"EXP-04", "runtime.(*consistentHeapStats).acquire", kAll, kNow, "", ""},
+    {"EXP-04", "runtime.mallocgcTinySC2", 27, kNow, "",
+     "1.26 only with GOEXPERIMENT=sizespecializedmalloc"},
+    {"EXP-04", "runtime.mallocgcSmallNoScanSC2", 27, kNow, "",
+     "1.26 only with GOEXPERIMENT=sizespecializedmalloc; the linker drops unused classes"},
+    {"EXP-04", "runtime.mallocgcSmallScanNoHeaderSC1", 27, kNow, "",
+     "1.26 only with GOEXPERIMENT=sizespecializedmalloc; the linker drops unused classes"},
     // EXP-05 GC pacing (section 6)
     {"EXP-05", "runtime.gcStart", kAll, kNow, "", ""},
     {"EXP-05", "runtime.gcMarkDone", kAll, kNow, "", ""},

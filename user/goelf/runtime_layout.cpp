@@ -86,7 +86,8 @@ std::vector<FieldSpec> make_catalog() {
                          sched = "runtime.schedt", gc = "runtime.gcControllerState",
                          heap = "runtime.mheap", work = "runtime.workType",
                          stats = "runtime.mstats", delta = "runtime.heapStatsDelta",
-                         mcache = "runtime.mcache", span = "runtime.mspan";
+                         mcache = "runtime.mcache", span = "runtime.mspan",
+                         type = "runtime._type", abi_type = "internal/abi.Type";
   return {
       // runtime.g (runtime2.go). goid moved 152 -> 160 -> 152 (1.23-1.24 only, per
       // offsets-amd64.md): never assume it.
@@ -131,6 +132,9 @@ std::vector<FieldSpec> make_catalog() {
       {"p.status", p, {"status"}},
       {"p.schedtick", p, {"schedtick"}},
       {"p.syscalltick", p, {"syscalltick"}},
+      // sysmon's view of the P's slices (retake, src/runtime/proc.go 1.19-1.27): EXP-02
+      {"p.sysmontick.schedtick", p, {"sysmontick.schedtick"}},
+      {"p.sysmontick.schedwhen", p, {"sysmontick.schedwhen"}},
       {"p.m", p, {"m"}},
       {"p.mcache", p, {"mcache"}},
       {"p.runqhead", p, {"runqhead"}},
@@ -246,6 +250,7 @@ std::vector<FieldSpec> make_catalog() {
       // memstats.heapStats.stats[3]heapStatsDelta (what runtime/metrics reads), not in a
       // by_size array (mstats has none in 1.19-1.27); stats[1] - stats[0] is the stride.
       {"mstats.heapStats", stats, {"heapStats"}},
+      {"mstats.heapStats.stats", stats, {"heapStats.stats"}},
       {"mstats.heapStats.stats[1]", stats, {"heapStats.stats[1]"}},
       {"mstats.heapStats.gen", stats, {"heapStats.gen"}},
       {"mstats.last_gc_unix", stats, {"last_gc_unix"}},
@@ -278,6 +283,13 @@ std::vector<FieldSpec> make_catalog() {
       {"mspan.allocCount", span, {"allocCount"}},  // uint16
       {"mspan.spanclass", span, {"spanclass"}},    // uint8
       {"mspan.elemsize", span, {"elemsize"}},
+      // What the span held when an mcache took it (mcache.go refill, go1.19-1.27): the
+      // objects allocated from it since are not yet in heapStats.smallAllocCount.
+      {"mspan.allocCountBeforeCache", span, {"allocCountBeforeCache"}},
+      // Whether an allocation's type has pointers (noscan: none): _type.ptrdata in go1.19
+      // (runtime/type.go), abi.Type.PtrBytes since _type became internal/abi.Type (1.21).
+      {"_type.ptrdata", type, {"ptrdata"}},
+      {"abi.Type.PtrBytes", abi_type, {"PtrBytes"}},
   };
 }
 
@@ -287,6 +299,9 @@ constexpr std::string_view kGlobals[] = {
     "runtime.sched",    "runtime.allp", "runtime.allm",       "runtime.gcController",
     "runtime.memstats", "runtime.work", "runtime.gomaxprocs", "runtime.mheap_",
     "runtime.buildVersion", "runtime.writeBarrier", "runtime.gcphase",
+    // EXP-01's goroutine census (allglen, allgptr: runtime/proc.go) and wait-reason names
+    // (waitReasonStrings: runtime/runtime2.go), go1.19-1.27.
+    "runtime.allglen", "runtime.allgptr", "runtime.waitReasonStrings",
 };
 
 RuntimeLayout missing_fields(std::string_view reason) {

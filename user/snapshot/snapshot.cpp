@@ -233,7 +233,7 @@ Snapshotter Snapshotter::create(const goelf::RuntimeLayout& layout, uint64_t loa
   };
 
   // Types from runtime/runtime2.go (go1.19, 1.26, 1.27): gomaxprocs int32; allp []*p;
-  // p.id int32, p.status uint32, runqhead/runqtail uint32, runnext guintptr; sched.npidle and
+  // p.id int32, p.status uint32, runqhead/runqtail uint32, runnext guintptr, schedtick uint32; sched.npidle and
   // nmspinning uint32 (1.19) / atomic.Int32 (1.26+), runqsize int32 (1.19) / gQueue.size int32
   // (1.25+, the key schedt.runqsize resolves either).
   s.gomaxprocs_addr_ = global("runtime.gomaxprocs");
@@ -243,7 +243,8 @@ Snapshotter Snapshotter::create(const goelf::RuntimeLayout& layout, uint64_t loa
                      {field("p.status"), 4, &s.p_status_},
                      {field("p.runqhead"), 4, &s.p_runqhead_},
                      {field("p.runqtail"), 4, &s.p_runqtail_},
-                     {field("p.runnext"), kPtrSize, &s.p_runnext_}},
+                     {field("p.runnext"), kPtrSize, &s.p_runnext_},
+                     {field("p.schedtick"), 4, &s.p_schedtick_}},
                     &s.p_ranges_);
   s.sched_bytes_ = plan({{field("schedt.npidle"), 4, &s.sched_npidle_},
                          {field("schedt.nmspinning"), 4, &s.sched_nmspinning_},
@@ -369,6 +370,7 @@ Result<bool> Snapshotter::take_once(RuntimeSnapshot* out) {
       p.runqhead = load<uint32_t>(buf, p_runqhead_.at);
       p.runqtail = load<uint32_t>(buf, p_runqtail_.at);
       p.runnext = load<uint64_t>(buf, p_runnext_.at) != 0;
+      p.schedtick = load<uint32_t>(buf, p_schedtick_.at);
       uint32_t len = p.runqtail - p.runqhead;  // uint32 wrap-around, as the runtime
       if (len <= kLocalRunQueueCapacity) {
         p.runq_len = len;

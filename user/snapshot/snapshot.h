@@ -114,6 +114,9 @@ struct PSample {
   // runqtail - runqhead (uint32), in [0, 256]; empty when the P's sample stayed torn.
   std::optional<uint32_t> runq_len;
   bool runnext = false;  // p.runnext != 0: one more runnable G, run next by this P
+  // p.schedtick, uint32: incremented by execute on every schedule round that does not
+  // inherit the time slice (runtime/proc.go, go1.19-1.27); schedtrace's "schedticks".
+  uint32_t schedtick = 0;
   bool torn = false;
   uint32_t retries = 0;  // re-reads of this P
 };
@@ -207,7 +210,7 @@ class Snapshotter {
   uint64_t gomaxprocs_addr_ = 0, allp_addr_ = 0, sched_addr_ = 0;
   std::vector<Range> p_ranges_, sched_ranges_;
   size_t p_bytes_ = 0, sched_bytes_ = 0;  // sum of the ranges' sizes
-  Field p_id_, p_status_, p_runqhead_, p_runqtail_, p_runnext_;
+  Field p_id_, p_status_, p_runqhead_, p_runqtail_, p_runnext_, p_schedtick_;
   Field sched_npidle_, sched_nmspinning_, sched_runqsize_;
 };
 
