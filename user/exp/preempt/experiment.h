@@ -1,4 +1,5 @@
-// EXP-02 gri preempt. PLACEHOLDER: being built (issue 5).
+// EXP-02 gri preempt: are tight loops cut by asynchronous preemption (sysmon -> preemptone ->
+// SIGURG -> asyncPreempt), how often, and how long from the signal to the switch?
 #pragma once
 
 #include <functional>
@@ -13,6 +14,6 @@ namespace gri::exp::preempt {
 struct PreemptOptions : session::TargetOptions {};
 
 Result<report::Report> run_preempt(const PreemptOptions& options,
-                                 const std::function<void(const std::string&)>& progress);
+                                   const std::function<void(const std::string&)>& progress);
 
 }  // namespace gri::exp::preempt
