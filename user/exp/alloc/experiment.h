@@ -1,4 +1,6 @@
-// EXP-04 gri alloc. PLACEHOLDER: being built (issue 7).
+// EXP-04 gri alloc: tiny, small (per size class) and large allocations of a process, from the
+// runtime's own counters (nothing probed on the allocation path by default), allocation sites
+// from CPU samples, and with --exact a probe on runtime.mallocgc.
 #pragma once
 
 #include <functional>
@@ -10,7 +12,19 @@
 
 namespace gri::exp::alloc {
 
-struct AllocOptions : session::TargetOptions {};
+struct AllocOptions : session::TargetOptions {
+  // "sample": cpu-clock samples whose user stack passes through the allocator (default);
+  // "exact": also a probe on runtime.(*mcache).refill with its stack; "none".
+  std::string sites = "sample";
+  bool exact = false;        // a probe on runtime.mallocgc: every allocation, by size
+  double interval_s = 0.5;   // period of the counter snapshots
+  int top = 10;              // allocation sites shown
+  bool hold_at_exit = true;  // stop a target at runtime.exit for the last read
+  // Output of `go build -gcflags=-m` for the target: its heap escapes are compared with the
+  // allocation sites seen in package main (data["escape"] and a verdict). Needs sites.
+  std::string escape_report;
+  std::string escape_prefix;  // only the compiler's lines whose file starts so ("alloc/")
+};
 
 Result<report::Report> run_alloc(const AllocOptions& options,
                                  const std::function<void(const std::string&)>& progress);

@@ -1,0 +1,63 @@
+// The pure parts of EXP-04: what the runtime does with a request of a given size (tiny,
+// a size class, large), and to whom an allocating stack belongs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exp/alloc/heap_stats.h"
+
+namespace gri::exp::alloc {
+
+// How mallocgc sizes a request in one Go version (src/runtime/malloc.go).
+struct MallocRules {
+  // go1.22+: a scan object above 512 B gets an 8 B malloc header in its slot
+  // (heapBitsInSpan, mallocHeaderSize); go1.19 has none.
+  bool malloc_header = false;
+};
+MallocRules malloc_rules(std::string_view go_version);
+
+struct ClassKey {
+  uint32_t cls = 0;
+  bool noscan = false;
+  auto operator<=>(const ClassKey&) const = default;
+};
+
+// runtime.mallocgc calls by size and pointer-ness, as the runtime sorts them.
+struct Classified {
+  std::map<ClassKey, uint64_t> small;  // objects by (size class, noscan)
+  uint64_t tiny = 0;                   // noscan requests under 16 B
+  uint64_t large_objects = 0;
+  uint64_t large_bytes = 0;  // requested (the runtime rounds each up to whole pages)
+  uint64_t zero = 0;         // size 0: &zerobase, nothing allocated
+  // Requests by size, for the rounding verdict: size -> calls (small, not tiny).
+  std::map<uint64_t, uint64_t> small_requests;
+};
+
+// `sizes` as the BPF map holds them: size << 1 | noscan -> calls.
+Classified classify(const std::map<uint64_t, uint64_t>& sizes, const SizeClasses& classes,
+                    MallocRules rules);
+
+// A frame, symbolized.
+struct Frame {
+  std::string func;
+  std::string file;
+  int line = 0;
+};
+
+// The frames of one stack (innermost first) as `symbolize` names them; the site is the
+// first caller outside the runtime above the innermost allocator frame (runtime.mallocgc*,
+// or runtime.(*mcache).refill for refill stacks). nullopt when the stack does not pass
+// through the allocator or never leaves the runtime.
+std::optional<Frame> allocation_site(const std::vector<uint64_t>& frames,
+                                     const std::function<Frame(uint64_t pc)>& symbolize);
+
+bool is_runtime_function(std::string_view func);
+bool is_allocator_function(std::string_view func);
+
+}  // namespace gri::exp::alloc
