@@ -141,7 +141,11 @@ Result<report::Report> run_gc(const GcOptions& o,
                     {"by", watch_by_name(c.watch_by)},
                     {"p", c.watch_p},
                     // work.tMark is nanotime(): CLOCK_MONOTONIC (runtime/sys_linux_amd64.s
-                    // nanotime1, Go 1.19-1.27), the clock of bpf_ktime_get_ns.
+                    // nanotime1, Go 1.19-1.27), the clock of bpf_ktime_get_ns. Negative when
+                    // reached before tMark: the barrier is on from setGCPhase(_GCmark) inside
+                    // the sweep-termination pause, and startTheWorldWithSema restarts Ps
+                    // before gcStart reads the time it stores in tMark (go1.26 mgc.go:916-950,
+                    // go1.19 mgc.go:705-732).
                     {"after_mark_start_ms",
                      c.watch_ktime_ns ? (static_cast<double>(c.watch_ktime_ns) - static_cast<double>(c.t_mark)) / 1e6 : 0.0},
                     {"reaches", c.watch_reaches}};

@@ -45,7 +45,8 @@ Result<report::Report> run_wb(gc::GcOptions o,
     flushes += f;
     pointers += p;
     cycles_with_flushes += f > 0;
-    nlohmann::ordered_json j = {{"n", c["n"]}, {"mark_ms", c["mark_ms"]}, {"wb_flushes", f}, {"wb_pointers", p}};
+    nlohmann::ordered_json j = {{"n", c["n"]}, {"stw_sweep_term_us", c["stw_sweep_term_us"]},
+                                {"mark_ms", c["mark_ms"]}, {"wb_flushes", f}, {"wb_pointers", p}};
     std::vector<std::string> row = {
         c["n"].dump(), fmt::format("{:.2f}", c["mark_ms"].get<double>()), std::to_string(f),
         std::to_string(p), f ? fmt::format("{:.1f}", static_cast<double>(p) / static_cast<double>(f)) : "-"};
