@@ -30,8 +30,12 @@ func main() {
 	n := flag.Int("n", 20, "forced collections")
 	nodes := flag.Int("nodes", 100000, "nodes in the live graph")
 	writers := flag.Int("writers", 2, "goroutines rewriting pointers")
+	// Under probes on every marking call the mark phase is far slower than usual, and writers
+	// at full speed keep it from ever finishing; -batch and -pause slow them down.
+	batch := flag.Int("batch", 1024, "pointer-writing iterations between pauses")
+	pause := flag.Duration("pause", 0, "how long a writer sleeps after each batch")
 	flag.Parse()
-	if *n < 1 || *nodes < 2 || *writers < 1 {
+	if *n < 1 || *nodes < 2 || *writers < 1 || *batch < 1 || *pause < 0 {
 		fmt.Fprintln(os.Stderr, "wb-probe: -n, -writers must be positive and -nodes at least 2")
 		os.Exit(2)
 	}
@@ -51,7 +55,7 @@ func main() {
 			x := seed*2654435761 + 1
 			count := int64(0)
 			for !stop.Load() {
-				for k := 0; k < 1024; k++ {
+				for k := 0; k < *batch; k++ {
 					x ^= x << 13
 					x ^= x >> 7
 					x ^= x << 17
@@ -59,7 +63,10 @@ func main() {
 					a.next = graph[(x>>20)%uint64(len(graph))]
 					a.other = graph[(x>>40)%uint64(len(graph))]
 				}
-				count += 2048
+				count += 2 * int64(*batch)
+				if *pause > 0 {
+					time.Sleep(*pause)
+				}
 			}
 			writes.Add(count)
 		}(uint64(w + 1))

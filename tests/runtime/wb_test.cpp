@@ -50,7 +50,11 @@ TEST_P(WbTest, BarrierOnlyDuringMarkAndBuffered) {
 TEST_P(WbTest, ExactCountsMarkingAndWatchFollowsOneObject) {
   constexpr int kNodes = 3000;
   gri::exp::gc::GcOptions o;
-  o.command = {GetParam().path("wb"), "-n", "4", "-writers", "1", "-nodes", std::to_string(kNodes)};
+  // Slow writers (16 iterations a millisecond): with a probe on every marking call (go1.26's
+  // wbBufFlush1 calls tryDeferToSpanScan per pointer) a full-speed writer dirties pointers
+  // faster than mark can shade them, and cycles took up to minutes.
+  o.command = {GetParam().path("wb"), "-n", "4", "-writers", "1", "-nodes", std::to_string(kNodes),
+               "-batch", "16", "-pause", "1ms"};
   o.command_stdout = "/dev/null";
   o.mark_probes = true;
   o.watch = "main.watched";

@@ -25,11 +25,13 @@ bool lab_wb(const LabContext& ctx) {
       all_ok = all_ok && verdict.result == "verified";
     }
   }
-  fmt::print("  the same workload with a 3,000-node graph under --exact --watch main.watched: who\n"
-             "  greys graph[0] first in each cycle\n");
+  fmt::print("  the same workload with a 3,000-node graph and one slow writer under --exact\n"
+             "  --watch main.watched: who greys graph[0] first in each cycle\n");
   for (const std::string& v : ctx.go_versions) {
     gc::GcOptions o;
-    o.command = {fmt::format("{}/{}/wb", ctx.probes_dir, v), "-n", "5", "-nodes", "3000"};
+    // One slow writer: with a probe on every marking call, full-speed writers outrun mark.
+    o.command = {fmt::format("{}/{}/wb", ctx.probes_dir, v), "-n", "5", "-nodes", "3000",
+                 "-writers", "1", "-batch", "16", "-pause", "1ms"};
     o.command_stdout = "/dev/null";
     o.mark_probes = true;
     o.watch = "main.watched";
