@@ -20,11 +20,15 @@ Command add_lab_command(CLI::App& app) {
   cmd->add_option("--probes", s->options.probes_dir,
                   "folder of built workloads (default: go-probes beside the gri binary)");
   cmd->footer(
+      "Each workload is built to produce known verdicts (go-probes/sched -mode lock: EXP-01.lock\n"
+      "verified, EXP-01.cpu refuted); every line shows the result beside that expectation, and the\n"
+      "lab ends with 'N of M verdicts as expected' and each unexpected one. With --out, DIR/lab.json\n"
+      "holds them all. Exit status 0 when every verdict came as expected, 1 otherwise.\n\n"
       "EXAMPLES:\n"
       "  sudo gri lab all\n"
       "  sudo gri lab EXP-05 --go 1.19,1.27 --out /tmp/lab\n");
   return {cmd, false, [s](const std::vector<std::string>&) {
-            if (geteuid() != 0) return fail("lab attaches BPF probes and needs root: run it with sudo");
+            if (geteuid() != 0) return fail("lab attaches BPF probes and needs root: run it as root or with sudo");
             std::stringstream ss(s->go_versions);
             std::string v;
             while (std::getline(ss, v, ',')) {

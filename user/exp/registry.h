@@ -6,6 +6,10 @@
 #include <string_view>
 #include <vector>
 
+namespace gri::lab {
+class Outcomes;
+}
+
 namespace gri::exp {
 
 // What a lab entry gets: where the workloads are, for which toolchains, where logs go.
@@ -15,9 +19,9 @@ struct LabContext {
   std::string log_dir;
 };
 
-// Runs the experiment on its workload for every toolchain, prints its report; false when a
-// verdict came out wrong or a run failed.
-using LabFn = bool (*)(const LabContext&);
+// Runs the experiment on its workloads for every toolchain, and reports each verdict with
+// the result its workload should produce (or the failure of a run) to `outcomes`.
+using LabFn = void (*)(const LabContext&, lab::Outcomes& outcomes);
 
 struct Experiment {
   std::string_view id;       // "EXP-05"

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "exp/registry.h"
+#include "lab/outcomes.h"
 
 namespace gri::lab {
 
@@ -90,8 +91,9 @@ Result<bool> run_lab(const LabOptions& o) {
   if (!o.out_dir.empty()) fmt::print("logs in {}\n", logs);
   fmt::print("\n");
   exp::LabContext ctx{probes, *versions, logs};
-  bool ok = true;
+  Outcomes outcomes;
   std::vector<std::string> not_built;
+  auto started = std::chrono::steady_clock::now();
   for (const exp::Experiment* e : selected) {
     if (!e->lab) {
       not_built.push_back(fmt::format("{} gri {}", e->id, e->command));
@@ -101,15 +103,28 @@ Result<bool> run_lab(const LabOptions& o) {
     if (!e->built.empty()) {
       fmt::print("  built so far: {}; the rest is issue #{}\n", e->built, e->issue);
     }
-    ok = e->lab(ctx) && ok;
+    std::fflush(stdout);
+    outcomes.begin(e->id);
+    e->lab(ctx, outcomes);
     fmt::print("\n");
   }
   if (!not_built.empty()) fmt::print("not built yet: {}\n", fmt::join(not_built, "; "));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (outcomes.all().empty()) {
+    return make_error("nothing ran: {} not built yet", fmt::join(not_built, "; "));
+  }
+  fmt::print("gri lab: {} verdicts of {} experiments in {:.0f} s\n", outcomes.all().size(),
+             selected.size() - not_built.size(), seconds);
+  fmt::print("{}", outcomes.summary());
   if (o.out_dir.empty()) {
     std::error_code ec;
     fs::remove_all(logs, ec);
+  } else {
+    std::ofstream json(fs::path(logs) / "lab.json");
+    json << outcomes.json().dump(2) << "\n";
+    if (!json) return make_error("cannot write {}/lab.json", logs);
   }
-  return ok;
+  return outcomes.unexpected() == 0;
 }
 
 }  // namespace gri::lab

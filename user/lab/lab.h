@@ -16,7 +16,9 @@ struct LabOptions {
   std::string out_dir;                   // where to keep logs; empty: nowhere
 };
 
-// Returns false when an experiment that ran failed its verdicts or could not run.
+// Prints every verdict beside the result its workload should produce, then a summary
+// ("N of M verdicts as expected" and every unexpected one); with out_dir, also
+// out_dir/lab.json. Returns false when a verdict came out other than expected or a run failed.
 Result<bool> run_lab(const LabOptions& options);
 
 }  // namespace gri::lab

@@ -12,6 +12,7 @@
 #include "exp/alloc/experiment.h"
 #include "exp/alloc/source_lines.h"
 #include "goelf/go_binary.h"
+#include "lab/outcomes.h"
 
 namespace gri::exp::alloc {
 
@@ -62,8 +63,7 @@ std::string quote(const std::string& s) { return "'" + s + "'"; }
 
 }  // namespace
 
-bool lab_alloc(const LabContext& ctx) {
-  bool all_ok = true;
+void lab_alloc(const LabContext& ctx, lab::Outcomes& outcomes) {
   fmt::print(
       "  workload: go-probes/alloc, {} x 8 B noscan (tiny), {} x 24 B with pointers, {} x 33 B\n"
       "  noscan, {} x 40 KB; built again with -gcflags=-m for the escape analysis\n",
@@ -72,8 +72,7 @@ bool lab_alloc(const LabContext& ctx) {
     std::string probe = fmt::format("{}/{}/alloc", ctx.probes_dir, v);
     auto place = build_place(probe);
     if (!place) {
-      fmt::print("  {:<7} cannot run: {}\n", v, place.error().message);
-      all_ok = false;
+      outcomes.failed("alloc", v, place.error().message);
       continue;
     }
     std::string out = fmt::format("{}/EXP-04-{}-alloc", ctx.log_dir, v);
@@ -84,8 +83,7 @@ bool lab_alloc(const LabContext& ctx) {
                                     quote(place->probes_root), env, quote(place->go), modfile,
                                     quote(out), quote(escape_log));
     if (shell(build) != 0) {
-      fmt::print("  {:<7} cannot build with -gcflags=-m: see {}\n", v, escape_log);
-      all_ok = false;
+      outcomes.failed("alloc", v, fmt::format("cannot build with -gcflags=-m: see {}", escape_log));
       continue;
     }
 
@@ -103,24 +101,19 @@ bool lab_alloc(const LabContext& ctx) {
     e.exact = true;
     auto x = r ? run_alloc(e, [](const std::string&) {}) : r;
     if (!r || !x) {
-      fmt::print("  {:<7} cannot run: {}\n", v, (!r ? r : x).error().message);
-      all_ok = false;
+      outcomes.failed(!r ? "alloc --sites=exact" : "alloc --exact", v, (!r ? r : x).error().message);
       continue;
     }
     for (const report::Verdict& verdict : r->verdicts) {
       if (verdict.id == "EXP-04.rounding") continue;  // from the --exact run below
-      fmt::print("  {:<7} [{}] {}: {}\n", v, verdict.result, verdict.hypothesis, verdict.evidence);
+      outcomes.verdict("alloc --sites=exact", v, verdict);
       if (verdict.id == "EXP-04.escape") {
         for (const auto& u : r->data["escape"]["unobserved"])
           fmt::print("          reported, not observed: {}\n", u.get<std::string>());
       }
-      all_ok = all_ok && verdict.result == "verified";
     }
     for (const report::Verdict& verdict : x->verdicts) {
-      if (verdict.id != "EXP-04.rounding") continue;
-      fmt::print("  {:<7} [{}] {} (--exact): {}\n", v, verdict.result, verdict.hypothesis,
-                 verdict.evidence);
-      all_ok = all_ok && verdict.result == "verified";
+      if (verdict.id == "EXP-04.rounding") outcomes.verdict("alloc --exact", v, verdict);
     }
 
     // The cost of escaping: the benchmark pair of go-probes/alloc/alloc_test.go.
@@ -143,7 +136,6 @@ bool lab_alloc(const LabContext& ctx) {
       fmt::print("  {:<7} the benchmark pair did not run: see {}\n", v, bench_log);
     }
   }
-  return all_ok;
 }
 
 }  // namespace gri::exp::alloc

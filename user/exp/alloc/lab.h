@@ -5,6 +5,6 @@
 
 namespace gri::exp::alloc {
 
-bool lab_alloc(const LabContext& ctx);
+void lab_alloc(const LabContext& ctx, lab::Outcomes& outcomes);
 
 }  // namespace gri::exp::alloc

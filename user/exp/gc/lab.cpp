@@ -4,6 +4,7 @@
 
 #include "exp/gc/container.h"
 #include "exp/gc/experiment.h"
+#include "lab/outcomes.h"
 #include "report/render.h"
 
 namespace gri::exp::gc {
@@ -12,8 +13,7 @@ namespace {
 constexpr int kForcedCycles = 20;
 }  // namespace
 
-bool lab_gc(const LabContext& ctx) {
-  bool all_ok = true;
+void lab_gc(const LabContext& ctx, lab::Outcomes& out) {
   fmt::print("  workload: go-probes/gc, {} runtime.GC() calls with allocation between them, run\n"
              "  with GODEBUG=gctrace=1; gri gc --crosscheck compares every cycle\n",
              kForcedCycles);
@@ -26,15 +26,15 @@ bool lab_gc(const LabContext& ctx) {
     o.gctrace_log = fmt::format("{}/EXP-05-{}.gctrace", ctx.log_dir, v);
     auto r = run_gc(o, [](const std::string&) {});
     if (!r) {
-      fmt::print("  {:<7} cannot run: {}\n", v, r.error().message);
-      all_ok = false;
+      out.failed("gc --crosscheck", v, r.error().message);
       continue;
     }
     uint64_t forced = 0;
     for (const auto& c : r->data["cycles"]) forced += c["trigger"] == "forced";
-    for (const report::Verdict& verdict : r->verdicts) {
-      fmt::print("  {:<7} [{}] {} ({} of them forced)\n", v, verdict.result, verdict.evidence, forced);
-      all_ok = all_ok && verdict.result == "verified";
+    for (report::Verdict verdict : r->verdicts) {
+      verdict.evidence += fmt::format(" ({} of them forced)", forced);
+      verdict.hypothesis.clear();  // the workload line says it
+      out.verdict("gc --crosscheck", v, verdict);
     }
   }
   fmt::print("  workload: go-probes/memlimit, 60 MiB live then 400 MiB of garbage, in a 100 MiB\n"
@@ -42,14 +42,13 @@ bool lab_gc(const LabContext& ctx) {
   for (const std::string& v : ctx.go_versions) {
     auto r = run_container(fmt::format("{}/{}/memlimit", ctx.probes_dir, v));
     if (!r) {
-      fmt::print("  {:<7} cannot run: {}\n", v, r.error().message);
-      all_ok = false;
+      out.failed("memlimit in a memory cgroup", v, r.error().message);
       continue;
     }
-    fmt::print("  {:<7} [{}] {}\n", v, r->verdict.result, r->verdict.evidence);
-    all_ok = all_ok && r->verdict.result == "verified";
+    report::Verdict verdict = r->verdict;
+    verdict.hypothesis.clear();  // the workload line says it
+    out.verdict("memlimit in a memory cgroup", v, verdict);
   }
-  return all_ok;
 }
 
 }  // namespace gri::exp::gc

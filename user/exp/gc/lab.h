@@ -7,6 +7,6 @@ namespace gri::exp::gc {
 
 // Runs gri gc --crosscheck on go-probes/gc (20 runtime.GC() calls, heap cycles in between)
 // for each toolchain and prints the verdicts.
-bool lab_gc(const LabContext& ctx);
+void lab_gc(const LabContext& ctx, lab::Outcomes& outcomes);
 
 }  // namespace gri::exp::gc

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "exp/preempt/experiment.h"
+#include "lab/outcomes.h"
 
 namespace gri::exp::preempt {
 
@@ -10,10 +11,10 @@ namespace {
 constexpr int kLoopMs = 2000;
 }  // namespace
 
-bool lab_preempt(const LabContext& ctx) {
-  bool all_ok = true;
+void lab_preempt(const LabContext& ctx, lab::Outcomes& out) {
   fmt::print("  workload: go-probes/preempt, GOMAXPROCS=1, 2 goroutines in call-free loops for\n"
-             "  {} ms of loop time; then the same with GODEBUG=asyncpreemptoff=1\n",
+             "  {} ms of loop time; then the same with GODEBUG=asyncpreemptoff=1, where sysmon\n"
+             "  still asks but sends no signal, so the verdict should be refuted\n",
              kLoopMs);
   for (const std::string& v : ctx.go_versions) {
     PreemptOptions o;
@@ -21,32 +22,23 @@ bool lab_preempt(const LabContext& ctx) {
     o.command_stdout = "/dev/null";
     auto r = run_preempt(o, [](const std::string&) {});
     if (!r) {
-      fmt::print("  {:<7} cannot run: {}\n", v, r.error().message);
-      all_ok = false;
+      out.failed("preempt", v, r.error().message);
       continue;
     }
-    for (const report::Verdict& verdict : r->verdicts) {
-      fmt::print("  {:<7} [{}] {}: {}\n", v, verdict.result, verdict.hypothesis, verdict.evidence);
-      all_ok = all_ok && verdict.result == "verified";
-    }
+    for (const report::Verdict& verdict : r->verdicts) out.verdict("preempt", v, verdict);
     // The contrast: without async preemption nothing cuts a call-free loop.
     o.command_env = {"GODEBUG=asyncpreemptoff=1"};
     o.command = {fmt::format("{}/{}/preempt", ctx.probes_dir, v), "-ms", std::to_string(kLoopMs / 4)};
+    const char* off_workload = "preempt GODEBUG=asyncpreemptoff=1";
     auto off = run_preempt(o, [](const std::string&) {});
     if (!off) {
-      fmt::print("  {:<7} cannot run with asyncpreemptoff=1: {}\n", v, off.error().message);
-      all_ok = false;
+      out.failed(off_workload, v, off.error().message);
       continue;
     }
-    const auto& d = off->data;
-    bool uncut = d["async_preemptions"] == 0 && d["sigurg"] == 0;
-    fmt::print("  {:<7} with GODEBUG=asyncpreemptoff=1: {} requests, {} SIGURG, {} async "
-               "preemptions{}\n",
-               v, d["preempt_requests"].dump(), d["sigurg"].dump(), d["async_preemptions"].dump(),
-               uncut ? ": the loops ran uncut" : ": UNEXPECTED");
-    all_ok = all_ok && uncut;
+    for (const report::Verdict& verdict : off->verdicts) {
+      out.verdict(off_workload, v, verdict, verdict.id == "EXP-02.async" ? "refuted" : "verified");
+    }
   }
-  return all_ok;
 }
 
 }  // namespace gri::exp::preempt

@@ -5,6 +5,6 @@
 
 namespace gri::exp::preempt {
 
-bool lab_preempt(const LabContext& ctx);
+void lab_preempt(const LabContext& ctx, lab::Outcomes& outcomes);
 
 }  // namespace gri::exp::preempt

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "exp/sched/experiment.h"
+#include "lab/outcomes.h"
 
 namespace gri::exp::sched {
 
@@ -26,11 +27,11 @@ constexpr Mode kModes[] = {
 
 }  // namespace
 
-bool lab_sched(const LabContext& ctx) {
-  bool all_ok = true;
+void lab_sched(const LabContext& ctx, lab::Outcomes& out) {
   for (const Mode& m : kModes) {
     fmt::print("  workload: go-probes/sched -mode {} ({}), 2 s, GODEBUG=schedtrace=100\n", m.name,
                m.what);
+    std::string workload = fmt::format("sched -mode {}", m.name);
     for (const std::string& v : ctx.go_versions) {
       SchedOptions o;
       o.command = {fmt::format("{}/{}/sched", ctx.probes_dir, v), "-mode", m.name, "-d", "2"};
@@ -39,22 +40,17 @@ bool lab_sched(const LabContext& ctx) {
       o.schedtrace_log = fmt::format("{}/EXP-01-{}-{}.schedtrace", ctx.log_dir, m.name, v);
       auto r = run_sched(o, [](const std::string&) {});
       if (!r) {
-        fmt::print("  {:<7} cannot run: {}\n", v, r.error().message);
-        all_ok = false;
+        out.failed(workload, v, r.error().message);
         continue;
       }
       for (const report::Verdict& verdict : r->verdicts) {
         const char* want = verdict.id == "EXP-01.cpu"    ? m.cpu
                            : verdict.id == "EXP-01.lock" ? m.lock
                                                          : "verified";
-        bool ok = verdict.result == want;
-        fmt::print("  {:<7} [{}]{} {}: {}\n", v, verdict.result,
-                   ok ? "" : fmt::format(" (expected {})", want), verdict.id, verdict.evidence);
-        all_ok = all_ok && ok;
+        out.verdict(workload, v, verdict, want);
       }
     }
   }
-  return all_ok;
 }
 
 }  // namespace gri::exp::sched

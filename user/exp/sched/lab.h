@@ -5,6 +5,6 @@
 
 namespace gri::exp::sched {
 
-bool lab_sched(const LabContext& ctx);
+void lab_sched(const LabContext& ctx, lab::Outcomes& outcomes);
 
 }  // namespace gri::exp::sched

@@ -5,6 +5,6 @@
 
 namespace gri::exp::steal {
 
-bool lab_steal(const LabContext& ctx);
+void lab_steal(const LabContext& ctx, lab::Outcomes& outcomes);
 
 }  // namespace gri::exp::steal

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include "exp/wb/experiment.h"
+#include "lab/outcomes.h"
 
 namespace gri::exp::wb {
 
-bool lab_wb(const LabContext& ctx) {
-  bool all_ok = true;
+void lab_wb(const LabContext& ctx, lab::Outcomes& out) {
   fmt::print("  workload: go-probes/wb, 2 goroutines rewriting pointers of a 100,000-node graph\n"
              "  during 20 forced collections\n");
   for (const std::string& v : ctx.go_versions) {
@@ -16,14 +16,10 @@ bool lab_wb(const LabContext& ctx) {
     o.command_stdout = "/dev/null";
     auto r = run_wb(o, [](const std::string&) {});
     if (!r) {
-      fmt::print("  {:<7} cannot run: {}\n", v, r.error().message);
-      all_ok = false;
+      out.failed("wb", v, r.error().message);
       continue;
     }
-    for (const report::Verdict& verdict : r->verdicts) {
-      fmt::print("  {:<7} [{}] {}: {}\n", v, verdict.result, verdict.hypothesis, verdict.evidence);
-      all_ok = all_ok && verdict.result == "verified";
-    }
+    for (const report::Verdict& verdict : r->verdicts) out.verdict("wb", v, verdict);
   }
   fmt::print("  the same workload with a 3,000-node graph and one slow writer under --exact\n"
              "  --watch main.watched: who greys graph[0] first in each cycle\n");
@@ -37,15 +33,11 @@ bool lab_wb(const LabContext& ctx) {
     o.watch = "main.watched";
     auto r = run_wb(o, [](const std::string&) {});
     if (!r) {
-      fmt::print("  {:<7} cannot run: {}\n", v, r.error().message);
-      all_ok = false;
+      out.failed("wb --exact --watch", v, r.error().message);
       continue;
     }
-    const report::Verdict& watch = r->verdicts.back();
-    fmt::print("  {:<7} [{}] {}: {}\n", v, watch.result, watch.hypothesis, watch.evidence);
-    all_ok = all_ok && watch.result == "verified";
+    out.verdict("wb --exact --watch", v, r->verdicts.back());
   }
-  return all_ok;
 }
 
 }  // namespace gri::exp::wb

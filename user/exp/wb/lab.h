@@ -7,6 +7,6 @@ namespace gri::exp::wb {
 
 // Runs gri wb on go-probes/wb (goroutines rewriting a live graph during forced collections)
 // for each toolchain and prints the verdicts.
-bool lab_wb(const LabContext& ctx);
+void lab_wb(const LabContext& ctx, lab::Outcomes& outcomes);
 
 }  // namespace gri::exp::wb

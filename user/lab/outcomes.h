@@ -1,0 +1,59 @@
+// What the lab expected and what it observed: every verdict of every lab run, beside the
+// result its workload is built to produce (e.g. go-probes/sched -mode lock: EXP-01.cpu
+// refuted, EXP-01.lock verified), for the summary at the end of gri lab.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "report/report.h"
+
+namespace gri::lab {
+
+struct Outcome {
+  std::string experiment;  // "EXP-01"
+  std::string workload;    // "sched -mode lock"
+  std::string go;          // "go1.26"
+  std::string id;          // "EXP-01.cpu"
+  std::string expected;    // "verified", "refuted"
+  std::string observed;    // a verdict's result, or "error" when the run failed
+  std::string evidence;    // the verdict's evidence, or the error
+
+  bool as_expected() const { return observed == expected; }
+};
+
+// Lab entries report here: each outcome is printed as one line, the result beside the
+// expectation, and kept for the summary.
+class Outcomes {
+ public:
+  // The experiment the next outcomes belong to ("EXP-01").
+  void begin(std::string_view experiment) { experiment_ = experiment; }
+
+  // "  go1.26  [refuted, as expected] EXP-01.cpu: <hypothesis>: <evidence>"
+  void verdict(std::string_view workload, std::string_view go, const report::Verdict& v,
+               std::string_view expected = "verified");
+  // A check the lab makes itself, not a report verdict: observed "verified" when it held.
+  void check(std::string_view workload, std::string_view go, std::string_view id,
+             std::string_view hypothesis, bool held, std::string_view evidence,
+             std::string_view expected = "verified");
+  // The run could not be made: observed "error", never as expected.
+  void failed(std::string_view workload, std::string_view go, std::string_view message);
+
+  const std::vector<Outcome>& all() const { return outcomes_; }
+  size_t unexpected() const;
+
+  // "N of M verdicts as expected", then every unexpected one by experiment, workload, Go.
+  std::string summary() const;
+  nlohmann::ordered_json json() const;
+
+ private:
+  void add(Outcome o, std::string_view hypothesis);
+
+  std::string experiment_;
+  std::vector<Outcome> outcomes_;
+};
+
+}  // namespace gri::lab
