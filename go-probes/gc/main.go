@@ -5,6 +5,9 @@
 //
 //	gc-probe: forced=N numgc=M numforcedgc=N elapsed_s=T
 //
+// With -last-line B it then writes one line of B bytes to stderr and exits at once: the
+// check that every byte a traced command writes reaches the user whole and in order.
+//
 // Run it with GODEBUG=gctrace=1 and the runtime prints one "gc K @..." line per
 // completed cycle; M equals the number of those lines, and N of them end in "(forced)".
 //
@@ -33,6 +36,7 @@ func main() {
 	round := flag.Int("round", 16<<20, "bytes allocated before each forced collection")
 	chunk := flag.Int("chunk", 64<<10, "bytes per allocation")
 	keep := flag.Int("keep", 64, "allocations kept live")
+	lastLine := flag.Int("last-line", 0, "bytes of a line written to stderr just before exiting (0: none)")
 	flag.Parse()
 	if *n < 1 || *round < 1 || *chunk < 1 || *keep < 1 {
 		fmt.Fprintln(os.Stderr, "gc-probe: -n, -round, -chunk and -keep must be positive")
@@ -61,4 +65,17 @@ func main() {
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("gc-probe: forced=%d numgc=%d numforcedgc=%d elapsed_s=%.6f\n", *n, ms.NumGC,
 		ms.NumForcedGC, elapsed.Seconds())
+	if *lastLine > 0 {
+		os.Stderr.Write(LastLine(*lastLine))
+	}
+}
+
+// LastLine is "gc-probe-last:" and digits 0-9 repeated, B bytes with its newline; a reader
+// checks every byte.
+func LastLine(b int) []byte {
+	line := []byte("gc-probe-last:")
+	for len(line) < b-1 {
+		line = append(line, byte('0'+len(line)%10))
+	}
+	return append(line[:b-1], '\n')
 }

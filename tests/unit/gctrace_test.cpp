@@ -44,3 +44,20 @@ TEST(Gctrace, IgnoresLinesThatOnlyLookAlike) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Gctrace, MarksALastLineCutShortByTheExit) {
+  // A program that exits right after runtime.GC can cut the line the runtime is printing.
+  auto cycles = parse_gctrace(
+      "gc 28 @0.006s 18%: 0.1+0.2+0.01 ms clock, 0.2+0/0.1/0+0.02 ms cpu, 64->64->0 MB, 128 MB "
+      "goal, 0 MB stacks, 0 MB globals, 2 P (forced)\n"
+      "gc 29 @0.007s 19%: 0.1+0.2+0.01 ms clock, 0.2+0/0.1/0+0.02 ms cpu, 64->64");
+  ASSERT_EQ(cycles.size(), 2u);
+  EXPECT_TRUE(cycles[0].complete);
+  EXPECT_FALSE(cycles[1].complete);
+  EXPECT_EQ(cycles[1].n, 29u);
+  EXPECT_FALSE(cycles[1].goal_mb);
+}
+
+}  // namespace

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -195,13 +196,34 @@ Result<report::Report> run_gc(const GcOptions& o,
     if (o.gctrace_log.empty()) {
       std::remove(trace_path.c_str());
       std::fputs(text.c_str(), stderr);  // the command's own stderr, passed through
+      // A last line cut short by the command's exit: end it, so gri's report starts a line.
+      if (!text.empty() && text.back() != '\n') std::fputc('\n', stderr);
     }
     std::vector<GctraceCycle> trace = parse_gctrace(text);
+    // The runtime prints a cycle's line after it has restarted the world and readied
+    // runtime.GC's caller (Go 1.26 src/runtime/mgc.go:1458, 1515, 1569), and the next cycle
+    // cannot end before that print (worldsema). So a command that exits right after a
+    // collection may take its last cycle's line with it, whole or in part: measured, a go1.27
+    // program of 25 runtime.GC calls lost it in 1 of 40 runs under gri gc, 0 of 300 untraced.
+    // Such a cycle, the last gri saw, is counted apart, not as a difference.
+    uint64_t unprinted = 0;
+    bool unprinted_cut = false;  // part of its line was printed
+    if (traced->target->wait_status() && !counts->cycle_events.empty()) {
+      uint64_t last = 0;
+      for (const GcCycle& c : counts->cycle_events) last = std::max<uint64_t>(last, c.numgc);
+      bool cut = !trace.empty() && trace.back().n == last && !trace.back().complete;
+      bool absent = std::none_of(trace.begin(), trace.end(),
+                                 [&](const GctraceCycle& g) { return g.n == last; });
+      if (cut) trace.pop_back();
+      if (cut || absent) unprinted = last;
+      unprinted_cut = cut;
+    }
     std::map<uint64_t, const GctraceCycle*> by_n;
     for (const GctraceCycle& c : trace) by_n[c.n] = &c;
     size_t agree = 0;
     std::vector<std::string> disagree;
     for (const GcCycle& c : counts->cycle_events) {
+      if (c.numgc == unprinted) continue;
       auto it = by_n.find(c.numgc);
       if (it == by_n.end()) {
         disagree.push_back(fmt::format("gc {}: not in gctrace", c.numgc));
@@ -226,11 +248,13 @@ Result<report::Report> run_gc(const GcOptions& o,
         disagree.push_back(fmt::format("gc {}: {}", c.numgc, heaps ? "clock times differ" : "heap figures differ"));
       }
     }
-    bool all = agree == trace.size() && agree == counts->cycle_events.size() &&
+    size_t compared = counts->cycle_events.size() - (unprinted ? 1 : 0);
+    bool all = agree == trace.size() && agree == compared &&
                counts->cycle_events.size() == counts->cycles;
     // Without per-cycle figures only the count can be compared: not enough for a verdict.
     bool figures = counts->cycle_events_unavailable.empty();
-    r.data["crosscheck"] = {{"gctrace_cycles", trace.size()}, {"agree", all}, {"agreeing_cycles", agree}};
+    r.data["crosscheck"] = {{"gctrace_cycles", trace.size()}, {"agree", all}, {"agreeing_cycles", agree},
+                            {"unprinted_at_exit", unprinted ? nlohmann::ordered_json(unprinted) : nullptr}};
     if (!figures) {
       disagree.clear();
       disagree.push_back("no per-cycle figures: " + counts->cycle_events_unavailable);
@@ -240,8 +264,12 @@ Result<report::Report> run_gc(const GcOptions& o,
          "gri sees every GC cycle the runtime reports, with the same heap figures and phase times",
          !figures ? "inconclusive" : all ? "verified" : "refuted",
          fmt::format("{} cycles seen by gri, {} gctrace lines, {} agree (heap A->B->C and goal to "
-                     "the MiB, clock and assist times to the printed digit){}",
+                     "the MiB, clock and assist times to the printed digit){}{}",
                      counts->cycles, trace.size(), agree,
+                     unprinted ? fmt::format("; gc {} ended as the command exited, {} its gctrace "
+                                             "line (printed after the world restarts): not compared",
+                                             unprinted, unprinted_cut ? "which cut" : "before")
+                               : "",
                      disagree.empty() ? "" : "; first difference: " + disagree.front())});
   }
   return r;

@@ -73,6 +73,7 @@ std::vector<GctraceCycle> parse_gctrace(std::string_view text) {
     if (ec != std::errc{} || std::string_view(end, line.data() + line.size()).substr(0, 2) != " @") {
       continue;
     }
+    c.complete = eol != std::string_view::npos;
     c.forced = line.ends_with("(forced)");
     parse_figures(line, c);
     out.push_back(c);

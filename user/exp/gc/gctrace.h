@@ -13,6 +13,10 @@ namespace gri::exp::gc {
 
 struct GctraceCycle {
   uint64_t n = 0;       // the runtime's cycle number
+  // The line ends in a newline. The last line of a program that exits right after
+  // runtime.GC may be cut short: gcMarkTermination readies runtime.GC's caller, restarts
+  // the world and only then prints (Go 1.26 src/runtime/mgc.go:1458, 1515, 1569).
+  bool complete = true;
   // "(forced)": racy on Go 1.19, whose gcStart sets work.userForced before taking gcsema
   // (src/runtime/mgc.go:616, 630) while gcMarkTermination prints after restarting the world
   // (1059, 1127): 25 "(forced)" lines for 20 forced cycles, measured. Fixed by 1.26 (796).
