@@ -142,8 +142,13 @@ TEST_P(StealTest, RetProbesMatchAttempts) {
   EXPECT_EQ(d["probes"]["return_sites_skipped"], 0);
   EXPECT_EQ(d["probes"]["return_sites_probed"], 3);
   EXPECT_EQ(d["probes"]["returns_without_entry"], 0);
-  EXPECT_EQ(d["probes"]["returns"], d["steal_attempts"]);
-  EXPECT_EQ(d["probes"]["zero_returns"].get<uint64_t>() + d["steals"].get<uint64_t>(),
+  // Every attempt returned, or was still in flight when the command exited (measured: 5,444
+  // returns of 5,445 attempts in one run of the suite).
+  uint64_t in_flight = d["probes"]["in_flight_at_end"].get<uint64_t>();
+  EXPECT_LE(in_flight, 2u) << "at most one call per thread of a GOMAXPROCS=2 program steals";
+  EXPECT_EQ(d["probes"]["returns"].get<uint64_t>() + in_flight,
+            d["steal_attempts"].get<uint64_t>());
+  EXPECT_EQ(d["probes"]["zero_returns"].get<uint64_t>() + d["steals"].get<uint64_t>() + in_flight,
             d["steal_attempts"].get<uint64_t>());
   EXPECT_GT(d["steals"].get<uint64_t>(), 0u);
   EXPECT_LE(d["stolen_goroutines"].get<uint64_t>(), gri::exp::steal::stealable(w));

@@ -168,6 +168,7 @@ Result<report::Report> run_steal(const StealOptions& o,
                       {"returns", c.returns},
                       {"zero_returns", c.zero_returns},
                       {"returns_without_entry", c.no_entry},
+                      {"in_flight_at_end", info.returns_skipped ? nlohmann::ordered_json() : nlohmann::ordered_json(c.in_flight)},
                       {"sched_switch_ins", c.switch_ins}};
   if (probed) r.tables.push_back(heat_table(c, n));
   r.notes.push_back(fmt::format(

@@ -208,6 +208,13 @@ Result<StealCounts> StealProbes::read() const {
     if (!cells) return cells.error();
     *out = square(*cells);
   }
+  // One entry per thread with a runqgrab call entered and not yet returned.
+  int inflight_fd = bpf_map__fd(maps.inflight);
+  uint32_t key = 0, next = 0;
+  for (uint32_t* prev = nullptr; bpf_map_get_next_key(inflight_fd, prev, &next) == 0; prev = &key) {
+    key = next;
+    c.in_flight++;
+  }
   auto sizes = probe::sum_percpu_u64(maps.batch_sizes, STEAL_BATCH_SLOTS);
   if (!sizes) return sizes.error();
   c.batch_sizes = std::move(*sizes);

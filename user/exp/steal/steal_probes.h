@@ -33,6 +33,10 @@ struct StealCounts {
   uint64_t steals = 0;    // calls that took at least one goroutine
   uint64_t stolen = 0;    // goroutines taken
   uint64_t no_entry = 0;  // RETs with no entry seen (the session began mid-call)
+  // Calls entered whose result was not read when the counts were: in flight as the session
+  // ended (a command that exits mid-steal never returns from it). Exact only when every
+  // return path is probed (no RET skipped), so that each read clears its entry.
+  uint64_t in_flight = 0;
   uint64_t p_out_of_range = 0;
   uint64_t over_half = 0;
   uint64_t same_cpu = 0, cross_cpu = 0;
