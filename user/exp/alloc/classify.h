@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "exp/alloc/heap_stats.h"
+#include "goelf/go_binary.h"
 
 namespace gri::exp::alloc {
 
@@ -58,6 +59,23 @@ std::optional<Frame> allocation_site(const std::vector<uint64_t>& frames,
                                      const std::function<Frame(uint64_t pc)>& symbolize);
 
 bool is_runtime_function(std::string_view func);
+
+// The function (pclntab) holding a link-time address, "" when none.
+std::string function_at(const goelf::GoBinary& bin, uint64_t addr);
+
+// Whether a stack (innermost first, run-time addresses of a binary loaded `bias` from its
+// link-time addresses) lost the caller of its innermost function, when that caller was a
+// function of the program. The kernel unwinds user stacks through frame pointers, and a
+// function whose frame pointer is not set yet (before PUSHQ BP; MOVQ SP, BP) or any more
+// (after POPQ BP), or never is (NOFRAME assembly), is seen with its caller's caller next:
+// measured, a go1.27 cpu-clock sample at runtime.mallocgcSmallNoScanSC5's first instruction
+// came as mallocgcSmallNoScanSC5 <- main.main, without main.allocNoscan33 that called it.
+// The CALL before the second frame's return address names the function that frame called;
+// when it is not the innermost one, it was skipped. Only a skipped function of the program
+// moves a site (the runtime's are passed over anyway). Direct calls on x86-64 (CALL rel32)
+// only: anything else is taken as whole.
+bool lost_program_caller(const goelf::GoBinary& bin, uint64_t bias,
+                         const std::vector<uint64_t>& frames);
 bool is_allocator_function(std::string_view func);
 
 }  // namespace gri::exp::alloc

@@ -167,11 +167,7 @@ class Symbolizer {
   Frame operator()(uint64_t pc) const {
     uint64_t addr = pc - bias_;
     Frame f;
-    const auto& fns = bin_.pclntab().functions;
-    auto it =
-        std::upper_bound(fns.begin(), fns.end(), addr,
-                         [](uint64_t a, const goelf::PclnFunction& fn) { return a < fn.entry; });
-    if (it != fns.begin() && addr < std::prev(it)->end) f.func = std::prev(it)->name;
+    f.func = function_at(bin_, addr);
     if (lines_) {
       if (auto l = lines_->at(addr)) {
         f.file = l->file;
@@ -430,8 +426,12 @@ Result<report::Report> run_alloc(const AllocOptions& o,
     Symbolizer sym(bin, sampler.load_bias.value_or(0));
     if (!sym.lines_why().empty()) r.degraded.push_back({"sites.file_line", sym.lines_why()});
     std::map<std::string, Site> sites;
-    uint64_t alloc_samples = 0;
+    uint64_t alloc_samples = 0, callerless = 0;
     for (const StackCount& s : pc->stacks) {
+      if (lost_program_caller(bin, sampler.load_bias.value_or(0), s.frames)) {
+        if (allocation_site(s.frames, [&](uint64_t a) { return sym(a); })) callerless += s.count;
+        continue;
+      }
       auto site = allocation_site(s.frames, [&](uint64_t a) { return sym(a); });
       if (!site) continue;
       Site& st = sites[fmt::format("{}|{}|{}", site->func, site->file, site->line)];
@@ -504,7 +504,16 @@ Result<report::Report> run_alloc(const AllocOptions& o,
                      c.unobserved.size())});
     }
     r.data["sites"] = std::move(js);
-    r.data["site_samples"] = {{"total", pc->samples}, {"in_allocator", alloc_samples}};
+    // Stacks in the allocator unwound without a function of the program that called the
+    // innermost one (Symbolizer::lost_program_caller): their site is unknown. Left out.
+    r.data["site_samples"] = {{"total", pc->samples}, {"in_allocator", alloc_samples},
+                              {"caller_not_unwound", callerless}};
+    if (callerless) {
+      r.notes.push_back(fmt::format(
+          "{} allocator stacks left out of the sites: taken where the frame pointer was not "
+          "set (a prologue or epilogue), their unwind skipped the program's function",
+          callerless));
+    }
     r.tables.push_back(std::move(st));
   }
 
