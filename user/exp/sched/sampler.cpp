@@ -27,6 +27,7 @@ void SampleSummary::add(const snapshot::RuntimeSnapshot& s) {
     ++sum.samples;
     uint32_t q = *p.runq_len + (p.runnext ? 1 : 0);
     sum.runq_sum += q;
+    sum.runq_only_sum += *p.runq_len;
     sum.runq_max = std::max(sum.runq_max, q);
   }
 }

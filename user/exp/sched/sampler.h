@@ -23,6 +23,8 @@ struct PSummary {
   uint64_t samples = 0;
   uint64_t runq_sum = 0;  // local queue + runnext, summed over samples
   uint32_t runq_max = 0;
+  // The local queue alone (runqtail - runqhead), as schedtrace prints runqsize.
+  uint64_t runq_only_sum = 0;
   uint64_t status[snapshot::kMaxPStatus + 1] = {};  // samples per p.status
   uint64_t schedticks = 0;  // p.schedtick advanced by this much between samples
   std::optional<uint32_t> last_tick;
