@@ -36,7 +36,7 @@ need_root() {
   if command -v sudo >/dev/null 2>&1; then
     echo "$(basename "$0"): not root: re-running through sudo" >&2
     # sudo resets PATH (secure_path), which may lose the user's go.
-    exec sudo -- env "PATH=$PATH" ${GRI_BUILD:+"GRI_BUILD=$GRI_BUILD"} "$0" "$@"
+    exec sudo -- env "PATH=$PATH" "GRI_BUILD=$GRI_BUILD" "$GRI_ROOT/tools/$(basename "$0")" "$@"
   fi
   return 1
 }
