@@ -109,8 +109,8 @@ TEST(SchedBlocking, ClassifiesByInnermostKnownFrame) {
   EXPECT_EQ(r.kind, BlockKind::kOther);
   EXPECT_EQ(r.where, "main.work");
   EXPECT_EQ(classify_blocked_stack(t, {}, 0).kind, BlockKind::kUnknown);
-  EXPECT_EQ(function_at(t, 0x999), nullptr);
-  EXPECT_EQ(function_at(t, 0x1000 + 0x100 * std::size(names)), nullptr);
+  EXPECT_EQ(t.at(0x999), nullptr);
+  EXPECT_EQ(t.at(0x1000 + 0x100 * std::size(names)), nullptr);
 }
 
 TEST(SchedCensus, MutexWaitReasons) {

@@ -102,6 +102,14 @@ const PclnFunction* Pclntab::find(std::string_view name) const {
   return nullptr;
 }
 
+const PclnFunction* Pclntab::at(uint64_t addr) const {
+  auto it = std::upper_bound(functions.begin(), functions.end(), addr,
+                             [](uint64_t v, const PclnFunction& f) { return v < f.entry; });
+  if (it == functions.begin()) return nullptr;
+  --it;
+  return addr < it->end ? &*it : nullptr;
+}
+
 Result<Pclntab> parse_pclntab(std::span<const uint8_t> data, std::optional<uint64_t> text_start) {
   auto header = parse_header(data);
   if (!header) return header.error();

@@ -33,6 +33,8 @@ struct Pclntab {
 
   // By exact name, or nullptr.
   const PclnFunction* find(std::string_view name) const;
+  // The function whose [entry, end) holds a link-time address, or nullptr.
+  const PclnFunction* at(uint64_t addr) const;
 };
 
 // The parser over .gopclntab's bytes. `text_start` is used when the header has none

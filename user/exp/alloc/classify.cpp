@@ -1,6 +1,5 @@
 #include "exp/alloc/classify.h"
 
-#include <algorithm>
 #include <cstring>
 
 namespace gri::exp::alloc {
@@ -75,13 +74,6 @@ std::optional<Frame> allocation_site(const std::vector<uint64_t>& frames,
   return std::nullopt;
 }
 
-std::string function_at(const goelf::GoBinary& bin, uint64_t addr) {
-  const auto& fns = bin.pclntab().functions;
-  auto it = std::upper_bound(fns.begin(), fns.end(), addr,
-                             [](uint64_t a, const goelf::PclnFunction& fn) { return a < fn.entry; });
-  return it != fns.begin() && addr < std::prev(it)->end ? std::prev(it)->name : "";
-}
-
 bool lost_program_caller(const goelf::GoBinary& bin, uint64_t bias,
                          const std::vector<uint64_t>& frames) {
   if (frames.size() < 2 || bin.elf().arch() != goelf::Arch::kX86_64) return false;
@@ -90,9 +82,9 @@ bool lost_program_caller(const goelf::GoBinary& bin, uint64_t bias,
   if (!call || call->size() != 5 || (*call)[0] != 0xe8) return false;
   int32_t rel;
   std::memcpy(&rel, call->data() + 1, sizeof(rel));
-  std::string called = function_at(bin, ret + static_cast<int64_t>(rel));
-  return !called.empty() && called != function_at(bin, frames[0] - bias) &&
-         !is_runtime_function(called);
+  const goelf::PclnFunction* called = bin.pclntab().at(ret + static_cast<int64_t>(rel));
+  return called && called != bin.pclntab().at(frames[0] - bias) &&
+         !is_runtime_function(called->name);
 }
 
 }  // namespace gri::exp::alloc

@@ -59,9 +59,7 @@ std::optional<Frame> allocation_site(const std::vector<uint64_t>& frames,
                                      const std::function<Frame(uint64_t pc)>& symbolize);
 
 bool is_runtime_function(std::string_view func);
-
-// The function (pclntab) holding a link-time address, "" when none.
-std::string function_at(const goelf::GoBinary& bin, uint64_t addr);
+bool is_allocator_function(std::string_view func);
 
 // Whether a stack (innermost first, run-time addresses of a binary loaded `bias` from its
 // link-time addresses) lost the caller of its innermost function, when that caller was a
@@ -76,6 +74,5 @@ std::string function_at(const goelf::GoBinary& bin, uint64_t addr);
 // only: anything else is taken as whole.
 bool lost_program_caller(const goelf::GoBinary& bin, uint64_t bias,
                          const std::vector<uint64_t>& frames);
-bool is_allocator_function(std::string_view func);
 
 }  // namespace gri::exp::alloc

@@ -167,7 +167,7 @@ class Symbolizer {
   Frame operator()(uint64_t pc) const {
     uint64_t addr = pc - bias_;
     Frame f;
-    f.func = function_at(bin_, addr);
+    if (const goelf::PclnFunction* fn = bin_.pclntab().at(addr)) f.func = fn->name;
     if (lines_) {
       if (auto l = lines_->at(addr)) {
         f.file = l->file;
@@ -505,7 +505,7 @@ Result<report::Report> run_alloc(const AllocOptions& o,
     }
     r.data["sites"] = std::move(js);
     // Stacks in the allocator unwound without a function of the program that called the
-    // innermost one (Symbolizer::lost_program_caller): their site is unknown. Left out.
+    // innermost one (lost_program_caller, classify.h): their site is unknown. Left out.
     r.data["site_samples"] = {{"total", pc->samples}, {"in_allocator", alloc_samples},
                               {"caller_not_unwound", callerless}};
     if (callerless) {

@@ -81,15 +81,6 @@ std::string_view block_kind_name(BlockKind kind) {
   return "unknown";
 }
 
-const goelf::PclnFunction* function_at(const goelf::Pclntab& table, uint64_t pc) {
-  const auto& fs = table.functions;
-  auto it = std::upper_bound(fs.begin(), fs.end(), pc,
-                             [](uint64_t v, const goelf::PclnFunction& f) { return v < f.entry; });
-  if (it == fs.begin()) return nullptr;
-  --it;
-  return pc < it->end ? &*it : nullptr;
-}
-
 BlockReason classify_blocked_stack(const goelf::Pclntab& table, std::span<const uint64_t> frames,
                                    uint64_t load_bias) {
   std::vector<std::string_view> names;
@@ -97,7 +88,7 @@ BlockReason classify_blocked_stack(const goelf::Pclntab& table, std::span<const 
     // A return address points after the CALL: look up pc-1 for every frame but the first,
     // so a call at the very end of a function is not taken for the next one.
     uint64_t pc = frames[i] - load_bias - (i > 0 ? 1 : 0);
-    const goelf::PclnFunction* f = function_at(table, pc);
+    const goelf::PclnFunction* f = table.at(pc);
     names.push_back(f ? std::string_view(f->name) : std::string_view());
     if (f && is_any(f->name, kStackSwitch)) break;
   }

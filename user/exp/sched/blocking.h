@@ -25,9 +25,6 @@ enum class BlockKind {
 
 std::string_view block_kind_name(BlockKind kind);  // "runtime lock", "sync.Mutex", ...
 
-// The function whose [entry, end) holds pc, or nullptr.
-const goelf::PclnFunction* function_at(const goelf::Pclntab& table, uint64_t pc);
-
 struct BlockReason {
   BlockKind kind = BlockKind::kUnknown;
   std::string where;  // the Go function that explains it ("runtime.stopm"); "" when unknown
