@@ -16,7 +16,7 @@ TEST(LabOutcomes, CountsAndListsTheUnexpected) {
   o.verdict("sched -mode lock", "go1.27", {"EXP-01.lock", "lock-contended", "inconclusive", "no data"});
   o.begin("EXP-02");
   o.failed("preempt", "go1.19", "cannot start command");
-  o.check("preempt", "go1.19", "EXP-02.uncut", "loops ran uncut", true, "0 SIGURG");
+  o.verdict("preempt", "go1.19", {"EXP-02.uncut", "loops ran uncut", "verified", "0 SIGURG"});
   std::string printed = testing::internal::GetCapturedStdout();
 
   EXPECT_NE(printed.find("go1.26  [refuted, as expected] EXP-01.cpu: CPU-saturated: idle 30%"),

@@ -20,14 +20,6 @@ void Outcomes::verdict(std::string_view workload, std::string_view go, const rep
       v.hypothesis);
 }
 
-void Outcomes::check(std::string_view workload, std::string_view go, std::string_view id,
-                     std::string_view hypothesis, bool held, std::string_view evidence,
-                     std::string_view expected) {
-  add({experiment_, std::string(workload), std::string(go), std::string(id), std::string(expected),
-       held ? "verified" : "refuted", std::string(evidence)},
-      hypothesis);
-}
-
 void Outcomes::failed(std::string_view workload, std::string_view go, std::string_view message) {
   add({experiment_, std::string(workload), std::string(go), experiment_ + ".run", "verified",
        "error", std::string(message)},

@@ -35,10 +35,6 @@ class Outcomes {
   // "  go1.26  [refuted, as expected] EXP-01.cpu: <hypothesis>: <evidence>"
   void verdict(std::string_view workload, std::string_view go, const report::Verdict& v,
                std::string_view expected = "verified");
-  // A check the lab makes itself, not a report verdict: observed "verified" when it held.
-  void check(std::string_view workload, std::string_view go, std::string_view id,
-             std::string_view hypothesis, bool held, std::string_view evidence,
-             std::string_view expected = "verified");
   // The run could not be made: observed "error", never as expected.
   void failed(std::string_view workload, std::string_view go, std::string_view message);
 
