@@ -204,7 +204,8 @@ Result<report::Report> run_gc(const GcOptions& o,
     // runtime.GC's caller (Go 1.26 src/runtime/mgc.go:1458, 1515, 1569), and the next cycle
     // cannot end before that print (worldsema). So a command that exits right after a
     // collection may take its last cycle's line with it, whole or in part: measured, a go1.27
-    // program of 25 runtime.GC calls lost it in 1 of 40 runs under gri gc, 0 of 300 untraced.
+    // program of 25 runtime.GC calls lost it in 1 of 40 and 7 of 60 runs under gri gc, 0 of 300
+    // untraced (the probes slow the printing thread).
     // Such a cycle, the last gri saw, is counted apart, not as a difference.
     uint64_t unprinted = 0;
     bool unprinted_cut = false;  // part of its line was printed
