@@ -102,11 +102,15 @@ TEST_P(SchedTest, ImbalanceQueuesAsSchedtraceShows) {
       << c.dump();
   EXPECT_GT(c["gri_global_max"].get<int>() + c["gri_local_max"].get<int>(), 0) << c.dump();
   // The same time-average from both, sampled at other instants (measured go1.26: 480.35
-  // from schedtrace, 487.23 from gri).
+  // from schedtrace, 487.23 from gri). The queue is a sawtooth from 0 to about 1000 per batch,
+  // so 15 schedtrace lines estimate its mean to about +-80 (one standard error); CI once saw
+  // schedtrace 629.9 over 15 lines against gri 317.6 over 37 snapshots (go1.19 PIE). The band
+  // is wide for that reason; a wrong field read (zero, or a count of something else) still
+  // falls outside it.
   double st = c["schedtrace_queued_mean"].get<double>(), gri = c["gri_queued_mean"].get<double>();
   EXPECT_GE(st, 0.5) << c.dump();
-  EXPECT_GE(gri, 0.6 * st) << c.dump();
-  EXPECT_LE(gri, 1.6 * st) << c.dump();
+  EXPECT_GE(gri, 0.4 * st) << c.dump();
+  EXPECT_LE(gri, 2.5 * st) << c.dump();
   EXPECT_TRUE(verdict(j, "EXP-01.crosscheck").starts_with("verified"))
       << verdict(j, "EXP-01.crosscheck");
 }
