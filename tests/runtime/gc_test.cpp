@@ -100,13 +100,9 @@ TEST_P(GcWalkingSkeleton, CountsEveryCycleGctraceReports) {
   EXPECT_EQ(c.gc_start_forced, kForced) << "gcStart with gcTriggerCycle, once per runtime.GC()";
   EXPECT_EQ(c.cycles, lines) << "completed cycles seen by gri vs gctrace lines";
   // Cycle by cycle, the figures gctrace prints (it shifts bytes right by 20) from the same
-  // fields, read by gri at gcMarkTermination's RET. Stripped binaries have no global
-  // addresses, so no per-cycle figures: say so.
-  if (GetParam().variant == "-stripped") {
-    EXPECT_TRUE(c.cycle_events.empty());
-    EXPECT_NE(c.cycle_events_unavailable.find("stripped"), std::string::npos)
-        << c.cycle_events_unavailable;
-  } else {
+  // fields, read by gri at gcMarkTermination's RET (stripped too: the globals found from
+  // code, goelf/globals.h).
+  {
     EXPECT_EQ(c.lost_cycle_events, 0u);
     ASSERT_EQ(c.cycle_events.size(), trace.size()) << c.cycle_events_unavailable;
     for (size_t i = 0; i < trace.size(); i++) {
@@ -127,8 +123,7 @@ TEST_P(GcWalkingSkeleton, CountsEveryCycleGctraceReports) {
 }
 
 // gri gc --crosscheck on the same workload: every cycle agrees with gctrace (heap figures to
-// the MiB, phase clock times to the printed digit); a stripped binary has no global
-// addresses, so the verdict is inconclusive and says why.
+// the MiB, phase clock times to the printed digit), stripped binaries too.
 TEST_P(GcWalkingSkeleton, GcExperimentCrosscheckAgreesWithGctrace) {
   gri::exp::gc::GcOptions o;
   o.command = {GetParam().path("gc"), "-n", std::to_string(kForced)};
@@ -141,10 +136,7 @@ TEST_P(GcWalkingSkeleton, GcExperimentCrosscheckAgreesWithGctrace) {
   const auto& v = j["verdicts"][0];
   uint64_t lines = j["data"]["crosscheck"]["gctrace_cycles"].get<uint64_t>();
   EXPECT_GT(lines, kForced);
-  if (GetParam().variant == "-stripped") {
-    EXPECT_EQ(v["result"], "inconclusive") << v["evidence"];
-    EXPECT_NE(v["evidence"].get<std::string>().find("stripped"), std::string::npos);
-  } else {
+  {
     EXPECT_EQ(v["result"], "verified") << v["evidence"];
     EXPECT_EQ(j["data"]["cycles"].size(), lines);
     EXPECT_EQ(j["data"]["crosscheck"]["agreeing_cycles"], lines);

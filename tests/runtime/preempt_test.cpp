@@ -70,11 +70,9 @@ TEST_P(PreemptTest, TightLoopsAreCutEvery10To20Ms) {
   const auto& d = j["data"];
   RecordProperty("report", d.dump());
   EXPECT_EQ(j["experiment"], "EXP-02");
-  // Everything EXP-02 reads works without symbols (struct offsets come from the version's
-  // table); only the report header's GOMAXPROCS needs a global's address.
-  for (const auto& d : j["degraded"]) {
-    EXPECT_TRUE(GetParam().variant == "-stripped" && d["point"] == "target.gomaxprocs") << d.dump();
-  }
+  // Everything EXP-02 reads works without symbols (struct offsets from the version's table,
+  // GOMAXPROCS from a global found from code).
+  EXPECT_TRUE(j["degraded"].empty()) << j["degraded"].dump();
 
   uint64_t async = d["async_preemptions"].get<uint64_t>();
   uint64_t sigurg = d["sigurg"].get<uint64_t>();

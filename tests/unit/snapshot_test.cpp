@@ -87,7 +87,7 @@ Layout layout_of(const std::string& path) {
   auto bin = GoBinary::open(path);
   EXPECT_TRUE(bin) << bin.error().message;
   if (!bin) return {};
-  return {bin->build().go_version, gri::goelf::resolve_layout(bin->elf(), bin->build().go_version)};
+  return {bin->build().go_version, gri::goelf::resolve_layout(*bin)};
 }
 
 uint64_t off(const RuntimeLayout& l, std::string_view key) {
@@ -411,8 +411,11 @@ TEST_P(SnapshotFakeTest, LayoutAgreesWithTheRuntimeSources) {
   }
 }
 
+// A stripped binary of a release nothing was learned for (go1.99 here): no global address.
 TEST_P(SnapshotFakeTest, StrippedBinaryFailsWithTheLayoutsReason) {
-  Layout stripped = layout_of(probe_path(GetParam(), "gc", "-stripped"));
+  auto bin = GoBinary::open(probe_path(GetParam(), "gc", "-stripped"));
+  ASSERT_TRUE(bin) << bin.error().message;
+  Layout stripped = {"go1.99.0", gri::goelf::resolve_layout(*bin, "go1.99.0")};
   auto mem = std::make_unique<FakeMemory>();
   FakeMemory* raw = mem.get();
   Snapshotter s = Snapshotter::create(stripped.layout, 0, std::move(mem), "PID 42 (/fake)");
@@ -420,15 +423,17 @@ TEST_P(SnapshotFakeTest, StrippedBinaryFailsWithTheLayoutsReason) {
   for (const auto& g : stripped.layout.globals) {
     if (g.name == "runtime.allp") reason = g.reason;
   }
-  EXPECT_NE(reason.find("stripped"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("no code references learned for go1.99"), std::string::npos) << reason;
   std::string want =
       "PID 42 (/fake): cannot snapshot the runtime state: runtime.gomaxprocs, runtime.allp, "
       "runtime.sched: " + reason;
   ASSERT_FALSE(s.available());
-  EXPECT_EQ(s.available().error().message, want);
+  // The offsets go1.99 has no table for follow, after "; ".
+  EXPECT_TRUE(s.available().error().message.starts_with(want + "; p.id,"))
+      << s.available().error().message;
   auto snap = s.take();
   ASSERT_FALSE(snap);
-  EXPECT_EQ(snap.error().message, want);
+  EXPECT_EQ(snap.error().message, s.available().error().message);
   EXPECT_EQ(raw->calls(), 0u) << "nothing is read, nothing is guessed";
 }
 
@@ -556,7 +561,16 @@ TEST_P(SnapshotLiveTest, ThreePsWithValidStates) {
     torn += snap->torn;
     read_ns.push_back(snap->read_ns);
   }
-  // The workload's goroutine is busy (allocating and calling runtime.GC): some P runs.
+  // The workload's goroutine is busy (allocating and calling runtime.GC): some P runs. The
+  // 2000 takes span about 8 ms, which a loaded machine can give to other processes whole
+  // (seen once: only idle Ps on go1.26 PIE while two builds ran), so look a while longer.
+  auto until = std::chrono::steady_clock::now() + 2s;
+  while (!statuses.count(uint32_t(PStatus::kRunning)) && std::chrono::steady_clock::now() < until) {
+    auto more = s->take();
+    ASSERT_TRUE(more) << more.error().message;
+    for (const auto& p : more->ps) statuses.insert(p.status);
+    std::this_thread::sleep_for(1ms);
+  }
   EXPECT_TRUE(statuses.count(uint32_t(PStatus::kRunning))) << "no P seen running";
   std::sort(read_ns.begin(), read_ns.end());
   std::cout << "[ cost     ] " << GetParam().label << GetParam().variant << ": one take() "
@@ -606,29 +620,12 @@ TEST_P(SnapshotLiveTest, ExitedTargetFailsInOneLine) {
   EXPECT_EQ(snap.error().message.find('\n'), std::string::npos);
 }
 
+// Stripped: the globals found from code (goelf/globals.h), the offsets from the table.
 INSTANTIATE_TEST_SUITE_P(Toolchains, SnapshotLiveTest,
-                         ::testing::ValuesIn(probe_binaries({"", "-pie"})),
+                         ::testing::ValuesIn(probe_binaries({"", "-pie", "-stripped"})),
                          [](const auto& info) {
                            return param_name(info.param.label + info.param.variant);
                          });
 
-class SnapshotLiveStrippedTest : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(SnapshotLiveStrippedTest, TakeFailsWithTheStrippedReason) {
-  auto child = start_gc(probe_path(GetParam(), "gc", "-stripped"));
-  ASSERT_TRUE(child) << child.error().message;
-  auto s = Snapshotter::open(child->pid());
-  ASSERT_TRUE(s) << s.error().message;
-  auto snap = s->take();
-  ASSERT_FALSE(snap);
-  EXPECT_NE(snap.error().message.find(
-                "cannot snapshot the runtime state: runtime.gomaxprocs, runtime.allp, "
-                "runtime.sched: stripped: global addresses need .symtab or DWARF"),
-            std::string::npos)
-      << snap.error().message;
-}
-
-INSTANTIATE_TEST_SUITE_P(Toolchains, SnapshotLiveStrippedTest, ::testing::ValuesIn(go_labels()),
-                         [](const auto& info) { return param_name(info.param); });
 
 }  // namespace

@@ -38,6 +38,34 @@ struct Capstone {
   }
 };
 
+// One pass over a function's x86-64 code, instruction by instruction.
+struct X86Pass {
+  Capstone cs;
+  cs_insn* insn = nullptr;
+  const uint8_t* p = nullptr;
+  size_t left = 0;
+  uint64_t pc = 0;  // after next(): the address of the instruction that follows
+  ~X86Pass() {
+    if (insn) cs_free(insn, 1);
+  }
+  bool next() { return left > 0 && cs_disasm_iter(cs.handle, &p, &left, &pc, insn); }
+};
+
+// `what` names the decoding for the error on other architectures; detail: operands too.
+Status start(X86Pass* pass, Arch arch, std::string_view what, std::span<const uint8_t> code,
+             uint64_t addr, bool detail) {
+  if (arch != Arch::kX86_64) return make_error("{} on {} are not decoded yet", what, arch_name(arch));
+  if (cs_open(CS_ARCH_X86, CS_MODE_64, &pass->cs.handle) != CS_ERR_OK) {
+    return make_error("capstone: cannot open an x86-64 disassembler");
+  }
+  if (detail) cs_option(pass->cs.handle, CS_OPT_DETAIL, CS_OPT_ON);
+  pass->insn = cs_malloc(pass->cs.handle);
+  pass->p = code.data();
+  pass->left = code.size();
+  pass->pc = addr;
+  return {};
+}
+
 }  // namespace
 
 bool starts_with_push(Arch arch, std::span<const uint8_t> code) {
@@ -52,61 +80,60 @@ bool starts_with_push(Arch arch, std::span<const uint8_t> code) {
 }
 
 Result<std::vector<uint64_t>> find_returns(Arch arch, std::span<const uint8_t> code, uint64_t addr) {
-  if (arch != Arch::kX86_64) {
-    return make_error("return sites on {} are not decoded yet", arch_name(arch));
-  }
-  Capstone cs;
-  if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs.handle) != CS_ERR_OK) {
-    return make_error("capstone: cannot open an x86-64 disassembler");
-  }
+  X86Pass x;
   // No detail needed: the instruction id says RET.
-  cs_insn* insn = cs_malloc(cs.handle);
-  const uint8_t* p = code.data();
-  size_t left = code.size();
-  uint64_t pc = addr;
+  if (Status st = start(&x, arch, "return sites", code, addr, false); !st) return st.error();
   std::vector<uint64_t> out;
-  while (left > 0) {
-    if (!cs_disasm_iter(cs.handle, &p, &left, &pc, insn)) {
+  while (x.left > 0) {
+    if (!x.next()) {
       // Go pads functions with INT3 (0xCC), which decodes; anything else is a desync.
-      bool padding = std::all_of(p, p + left, [](uint8_t b) { return b == 0xcc || b == 0x00; });
+      bool padding = std::all_of(x.p, x.p + x.left, [](uint8_t b) { return b == 0xcc || b == 0x00; });
       if (padding) break;
-      cs_free(insn, 1);
-      return make_error("cannot decode the instruction at {:#x}", pc);
+      return make_error("cannot decode the instruction at {:#x}", x.pc);
     }
-    if (insn->id == X86_INS_RET) out.push_back(insn->address - addr);
+    if (x.insn->id == X86_INS_RET) out.push_back(x.insn->address - addr);
   }
-  cs_free(insn, 1);
+  return out;
+}
+
+Result<std::vector<RipRef>> find_rip_refs(Arch arch, std::span<const uint8_t> code, uint64_t addr) {
+  X86Pass x;
+  if (Status st = start(&x, arch, "RIP-relative references", code, addr, true); !st) {
+    return st.error();
+  }
+  std::vector<RipRef> out;
+  bool decoded_any = false;
+  while (x.next()) {
+    decoded_any = true;
+    const cs_x86& x86 = x.insn->detail->x86;
+    for (uint8_t i = 0; i < x86.op_count; i++) {
+      const cs_x86_op& op = x86.operands[i];
+      if (op.type == X86_OP_MEM && op.mem.base == X86_REG_RIP) {
+        out.push_back({x.insn->address, x.pc + static_cast<uint64_t>(op.mem.disp)});
+      }
+    }
+  }
+  if (!decoded_any && !code.empty()) return make_error("cannot decode the instruction at {:#x}", addr);
   return out;
 }
 
 Result<Prologue> find_prologue(Arch arch, std::span<const uint8_t> code, uint64_t addr) {
-  if (arch != Arch::kX86_64) {
-    return make_error("stack-check prologues on {} are not decoded yet", arch_name(arch));
-  }
-  Capstone cs;
-  if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs.handle) != CS_ERR_OK) {
-    return make_error("capstone: cannot open an x86-64 disassembler");
-  }
-  cs_option(cs.handle, CS_OPT_DETAIL, CS_OPT_ON);
-  cs_insn* insn = cs_malloc(cs.handle);
-  const uint8_t* p = code.data();
-  size_t left = code.size();
-  uint64_t pc = addr;
+  X86Pass x;
+  if (Status st = start(&x, arch, "stack-check prologues", code, addr, true); !st) return st.error();
   bool saw_compare = false;
   Result<Prologue> out = Prologue{};  // no check found: a nosplit function
-  for (size_t n = 0; n < kMaxPrologueInsns && cs_disasm_iter(cs.handle, &p, &left, &pc, insn); n++) {
+  for (size_t n = 0; n < kMaxPrologueInsns && x.next(); n++) {
     if (saw_compare) {
-      if (insn->id == X86_INS_JBE) {
-        out = Prologue{pc - addr, true};
+      if (x.insn->id == X86_INS_JBE) {
+        out = Prologue{x.pc - addr, true};
       } else {
-        out = make_error("stack check at {:#x} is followed by {} {}, not JBE", pc - insn->size,
-                         insn->mnemonic, insn->op_str);
+        out = make_error("stack check at {:#x} is followed by {} {}, not JBE", x.pc - x.insn->size,
+                         x.insn->mnemonic, x.insn->op_str);
       }
       break;
     }
-    saw_compare = is_stack_check(*insn);
+    saw_compare = is_stack_check(*x.insn);
   }
-  cs_free(insn, 1);
   return out;
 }
 

@@ -37,4 +37,17 @@ bool starts_with_push(Arch arch, std::span<const uint8_t> code);
 // body is an error.
 Result<std::vector<uint64_t>> find_returns(Arch arch, std::span<const uint8_t> code, uint64_t addr);
 
+// One RIP-relative memory operand: Go's amd64 code reaches every package-level variable this
+// way (MOVQ runtime.sched+16(SB), AX is MOVQ 0x...(%rip), %rax), in PIE and non-PIE builds
+// alike.
+struct RipRef {
+  uint64_t insn = 0;    // the instruction's address
+  uint64_t target = 0;  // the address the operand names: next instruction + displacement
+};
+
+// Every RIP-relative memory operand of the function's body, in instruction order (decoded
+// instruction by instruction, as find_returns). An undecodable byte ends the list early and
+// is an error only when nothing came before it.
+Result<std::vector<RipRef>> find_rip_refs(Arch arch, std::span<const uint8_t> code, uint64_t addr);
+
 }  // namespace gri::goelf

@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "goelf/dwarf.h"
+#include "goelf/globals.h"
 
 namespace gri::goelf {
 
@@ -294,14 +295,20 @@ std::vector<FieldSpec> make_catalog() {
 }
 
 // Globals read by address (runtime/runtime2.go, proc.go, mgc.go, mgcpacer.go, mstats.go,
-// mheap.go, extern.go); every one is in .symtab and DWARF of go1.19, 1.26 and 1.27.
-constexpr std::string_view kGlobals[] = {
-    "runtime.sched",    "runtime.allp", "runtime.allm",       "runtime.gcController",
-    "runtime.memstats", "runtime.work", "runtime.gomaxprocs", "runtime.mheap_",
-    "runtime.buildVersion", "runtime.writeBarrier", "runtime.gcphase",
+// mheap.go, extern.go, sizeclasses.go), each with the names it has had, newest last.
+const std::vector<GlobalSpec> kGlobals = {
+    {"runtime.sched"}, {"runtime.allp"}, {"runtime.allm"}, {"runtime.gcController"},
+    {"runtime.memstats"}, {"runtime.work"}, {"runtime.gomaxprocs"}, {"runtime.mheap_"},
+    {"runtime.buildVersion"}, {"runtime.writeBarrier"}, {"runtime.gcphase"},
     // EXP-01's goroutine census (allglen, allgptr: runtime/proc.go) and wait-reason names
     // (waitReasonStrings: runtime/runtime2.go), go1.19-1.27.
-    "runtime.allglen", "runtime.allgptr", "runtime.waitReasonStrings",
+    {"runtime.allglen"}, {"runtime.allgptr"}, {"runtime.waitReasonStrings"},
+    // Names of stop-the-world reasons (runtime/proc.go, go1.21+; go1.19 has none).
+    {"runtime.stwReasonStrings"},
+    // The size-class tables (runtime/sizeclasses.go up to go1.25, then
+    // internal/runtime/gc/sizeclasses.go).
+    {"runtime.class_to_size", "internal/runtime/gc.SizeClassToSize"},
+    {"runtime.class_to_allocnpages", "internal/runtime/gc.SizeClassToNPages"},
 };
 
 RuntimeLayout missing_fields(std::string_view reason) {
@@ -400,9 +407,16 @@ std::optional<uint64_t> RuntimeLayout::offset(std::string_view key) const {
 
 std::optional<uint64_t> RuntimeLayout::address(std::string_view global) const {
   for (const ResolvedGlobal& g : globals) {
-    if (g.name == global) return g.address;
+    if (g.name == global || g.symbol == global) return g.address;
   }
   return std::nullopt;
+}
+
+const ResolvedGlobal* RuntimeLayout::global(std::string_view name) const {
+  for (const ResolvedGlobal& g : globals) {
+    if (g.name == name || g.symbol == name) return &g;
+  }
+  return nullptr;
 }
 
 std::span<const FieldSpec> field_catalog() {
@@ -410,9 +424,12 @@ std::span<const FieldSpec> field_catalog() {
   return catalog;
 }
 
-std::span<const std::string_view> global_catalog() { return kGlobals; }
+std::span<const GlobalSpec> global_catalog() { return kGlobals; }
 
-RuntimeLayout resolve_layout(const ElfFile& elf, std::string_view go_version) {
+RuntimeLayout resolve_layout(const GoBinary& bin) { return resolve_layout(bin, bin.build().go_version); }
+
+RuntimeLayout resolve_layout(const GoBinary& bin, std::string_view go_version) {
+  const ElfFile& elf = bin.elf();
   RuntimeLayout layout;
   std::optional<Dwarf> dwarf;
   std::string dwarf_error;
@@ -438,24 +455,39 @@ RuntimeLayout resolve_layout(const ElfFile& elf, std::string_view go_version) {
   // Globals: .symtab first (what the linker wrote and `go tool nm` prints; already read by
   // ElfFile), DWARF where there is no .symtab. Equal where both exist (tests/unit), and a
   // DWARF lookup may inflate CUs that types did not need.
-  for (std::string_view name : global_catalog()) {
-    ResolvedGlobal global{std::string(name), std::nullopt, "", ""};
-    if (const Symbol* sym = elf.find_object(name)) {
-      global.address = sym->addr;
-      global.source = "symtab";
-    } else if (dwarf) {
-      if (auto address = dwarf->global_address(name)) {
-        global.address = *address;
-        global.source = "dwarf";
+  // Without either (stripped), from the code that uses them (globals.h).
+  std::string minor = minor_of(go_version);
+  for (const GlobalSpec& spec : global_catalog()) {
+    ResolvedGlobal global{std::string(spec.names.front()), "", std::nullopt, std::nullopt, "", ""};
+    for (std::string_view name : spec.names) {
+      if (const Symbol* sym = elf.find_object(name)) {
+        global.address = sym->addr;
+        global.size = sym->size;
+        global.source = "symtab";
+      } else if (dwarf) {
+        if (auto address = dwarf->global_address(name)) {
+          global.address = *address;
+          global.source = "dwarf";
+        }
+      }
+      if (global.address) {
+        global.symbol = std::string(name);
+        break;
       }
     }
-    if (!global.address) {
-      if (!dwarf && !elf.has_symtab()) {
-        global.reason = "stripped: global addresses need .symtab or DWARF";
+    if (!global.address && !dwarf && !elf.has_symtab()) {
+      auto found = find_global_in_code(bin, spec.names, minor);
+      if (found) {
+        global.address = found->address;
+        global.size = found->size;
+        global.symbol = found->symbol;
+        global.source = found->how;
       } else {
-        global.reason = fmt::format("{} is in neither the DWARF nor the .symtab of {}", name,
-                                    elf.path());
+        global.reason = "stripped, and not found from code: " + found.error().message;
       }
+    } else if (!global.address) {
+      global.reason = fmt::format("{} is in neither the DWARF nor the .symtab of {}",
+                                  fmt::join(spec.names, " nor "), elf.path());
     }
     layout.globals.push_back(std::move(global));
   }

@@ -5,13 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "goelf/elf_file.h"
+#include "goelf/go_binary.h"
 
 namespace gri::goelf {
 
@@ -30,10 +31,19 @@ struct ResolvedField {
   std::string reason;  // why it is missing
 };
 
+// A global and the names it has had across releases ("runtime.class_to_size", then
+// "internal/runtime/gc.SizeClassToSize" from go1.26).
+struct GlobalSpec {
+  std::vector<std::string_view> names;
+  GlobalSpec(std::initializer_list<std::string_view> n) : names(n) {}
+};
+
 struct ResolvedGlobal {
-  std::string name;  // "runtime.sched"
+  std::string name;    // the catalog's first name: "runtime.class_to_size"
+  std::string symbol;  // the name it has in this binary ("" when not found)
   std::optional<uint64_t> address;
-  std::string source;  // "dwarf", "symtab"
+  std::optional<uint64_t> size;  // .symtab's st_size, or the size learned for the release
+  std::string source;  // "symtab", "dwarf", "code: runtime.gcStart+0x2f (3 of 3 references agree)"
   std::string reason;
 };
 
@@ -41,14 +51,18 @@ struct RuntimeLayout {
   std::vector<ResolvedField> fields;
   std::vector<ResolvedGlobal> globals;
   std::optional<uint64_t> offset(std::string_view key) const;
+  // By any of the global's names.
   std::optional<uint64_t> address(std::string_view global) const;
+  const ResolvedGlobal* global(std::string_view name) const;
 };
 
 std::span<const FieldSpec> field_catalog();
-std::span<const std::string_view> global_catalog();
+std::span<const GlobalSpec> global_catalog();
 
-// go_version as buildinfo gives it ("go1.26.8"); it selects the table for binaries without
-// DWARF.
-RuntimeLayout resolve_layout(const ElfFile& elf, std::string_view go_version);
+// The binary's Go version (buildinfo: "go1.26.8") selects the tables for binaries without
+// DWARF or .symtab.
+RuntimeLayout resolve_layout(const GoBinary& bin);
+// The same as if `go_version` had built it (tests: the tables of another release).
+RuntimeLayout resolve_layout(const GoBinary& bin, std::string_view go_version);
 
 }  // namespace gri::goelf

@@ -49,16 +49,30 @@ Inspection describe(const goelf::GoBinary& bin) {
     }
     out.probes.push_back(std::move(info));
   }
-  out.layout = goelf::resolve_layout(bin.elf(), bin.build().go_version);
+  out.layout = goelf::resolve_layout(bin);
   return out;
 }
 
 }  // namespace
 
-Result<Inspection> inspect_binary(const std::string& path) {
+Result<Inspection> inspect_binary(const std::string& path, bool code_refs) {
   auto bin = goelf::GoBinary::open(path);
   if (!bin) return bin.error();
-  return describe(*bin);
+  Inspection out = describe(*bin);
+  if (code_refs) {
+    std::vector<goelf::Symbol> symbols;
+    for (const goelf::GlobalSpec& spec : goelf::global_catalog()) {
+      for (std::string_view name : spec.names) {
+        if (const goelf::Symbol* sym = bin->elf().find_object(name)) symbols.push_back(*sym);
+      }
+    }
+    // The generator keeps the candidates every build of the release shares.
+    for (auto& [name, refs] : goelf::learn_code_refs(*bin, symbols, 32)) {
+      out.code_refs[name].refs = std::move(refs);
+    }
+    for (const goelf::Symbol& sym : symbols) out.code_refs[sym.name].size = sym.size;
+  }
+  return out;
 }
 
 Result<Inspection> inspect_process(pid_t pid) {

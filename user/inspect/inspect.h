@@ -5,12 +5,14 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
 #include "goelf/buildinfo.h"
+#include "goelf/globals.h"
 #include "goelf/runtime_layout.h"
 
 namespace gri::inspect {
@@ -43,9 +45,16 @@ struct Inspection {
   std::string text_start_source;
   std::vector<ProbePointInfo> probes;
   goelf::RuntimeLayout layout;
+  // With code_refs (tools/gen-offsets): for each global found in .symtab, its size and the
+  // runtime code that refers to it, best candidates first (goelf/globals.h).
+  struct GlobalRefs {
+    uint64_t size = 0;
+    std::vector<goelf::LearnedRef> refs;
+  };
+  std::map<std::string, GlobalRefs> code_refs;
 };
 
-Result<Inspection> inspect_binary(const std::string& path);
+Result<Inspection> inspect_binary(const std::string& path, bool code_refs = false);
 // The binary of a live process (probe::open_process_image) and its load bias.
 Result<Inspection> inspect_process(pid_t pid);
 

@@ -60,7 +60,8 @@ std::string render_text(const Inspection& in) {
   }
   out += "\nruntime globals:\n";
   for (const goelf::ResolvedGlobal& g : in.layout.globals) {
-    out += fmt::format("  {:<34} {:>10}  {}\n", g.name, g.address ? hex(*g.address) : "-",
+    std::string name = g.symbol.empty() || g.symbol == g.name ? g.name : g.symbol;
+    out += fmt::format("  {:<34} {:>10}  {}\n", name, g.address ? hex(*g.address) : "-",
                        g.address ? g.source : g.reason);
   }
   return out;
@@ -121,11 +122,27 @@ nlohmann::ordered_json to_json(const Inspection& in) {
   json globals = json::array();
   for (const goelf::ResolvedGlobal& g : in.layout.globals) {
     globals.push_back({{"name", g.name},
+                       {"symbol", g.symbol},
                        {"address", g.address ? json(hex(*g.address)) : json(nullptr)},
                        {"source", g.source},
                        {"reason", g.reason}});
   }
   j["globals"] = std::move(globals);
+  if (!in.code_refs.empty()) {
+    json refs = json::object();
+    for (const auto& [name, g] : in.code_refs) {
+      json list = json::array();
+      for (const goelf::LearnedRef& r : g.refs) {
+        list.push_back({{"function", r.function},
+                        {"ordinal", r.ordinal},
+                        {"addend", r.addend},
+                        {"section", r.section},
+                        {"function_refs", r.function_refs}});
+      }
+      refs[name] = {{"size", g.size}, {"refs", std::move(list)}};
+    }
+    j["code_refs"] = std::move(refs);
+  }
   return j;
 }
 

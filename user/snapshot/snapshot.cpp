@@ -265,7 +265,7 @@ Result<Snapshotter> Snapshotter::open(pid_t pid, SnapshotOptions options) {
   auto image = probe::open_process_image(pid);
   if (!image) return image.error();
   const std::string& go_version = image->bin.build().go_version;
-  Snapshotter s = create(goelf::resolve_layout(image->bin.elf(), go_version), image->load_bias,
+  Snapshotter s = create(goelf::resolve_layout(image->bin), image->load_bias,
                          std::make_unique<ProcessMemory>(pid),
                          fmt::format("PID {} ({})", pid, image->exe), options);
   s.go_version_ = go_version;
@@ -319,6 +319,14 @@ Result<bool> Snapshotter::take_once(RuntimeSnapshot* out) {
   }
   // Before schedinit's procresize (go1.26 runtime/proc.go) allp is empty: no Ps yet.
   if (out->allp_len == 0) return done(true);
+  // procresize leaves len(allp) == gomaxprocs (go1.19-1.27 runtime/proc.go), changing both
+  // with the world stopped; a read in between retries. Anything else steadily means the
+  // addresses are wrong (a global found from code in a stripped binary, goelf/globals.h).
+  if (out->allp_len != static_cast<uint64_t>(out->gomaxprocs)) {
+    inconsistency_ = fmt::format("len(runtime.allp) is {} but runtime.gomaxprocs is {}",
+                                 out->allp_len, out->gomaxprocs);
+    return done(false);
+  }
 
   // (2) The allp array.
   std::vector<uint64_t> ptrs(out->allp_len);

@@ -106,7 +106,7 @@ Result<report::Report> run_trace(const TraceOptions& o,
   skel->rodata->cfg.tgid = static_cast<__u32>(t.pid());
   skel->rodata->cfg.nfuncs = static_cast<__u32>(o.functions.size());
   // Calls per P need g.m.p.id: offsets from the binary's DWARF or its version's table.
-  goelf::RuntimeLayout layout = goelf::resolve_layout(bin->elf(), bin->build().go_version);
+  goelf::RuntimeLayout layout = goelf::resolve_layout(*bin);
   auto offsets = probe::resolve_go_offsets(layout, bin->build().go_version);
   std::string no_ps = offsets ? "" : offsets.error().message;
   skel->rodata->cfg.count_ps = offsets ? 1 : 0;

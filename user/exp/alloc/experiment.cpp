@@ -217,10 +217,9 @@ Result<report::Report> run_alloc(const AllocOptions& o,
   probe::Target& t = *traced->target;
   const goelf::GoBinary& bin = traced->bin;
   const std::string& go_version = bin.build().go_version;
-  auto classes = read_size_classes(bin);
+  goelf::RuntimeLayout layout = goelf::resolve_layout(bin);
+  auto classes = read_size_classes(bin, layout);
   if (!classes) return classes.error();
-
-  goelf::RuntimeLayout layout = goelf::resolve_layout(bin.elf(), go_version);
   AllocProbeOptions po;
   po.hold_at_exit = o.hold_at_exit;
   po.sample_hz = o.sites == "none" ? 0 : kSampleHz;

@@ -23,38 +23,7 @@ T load(const std::vector<uint8_t>& buf, size_t at) {
   return v;
 }
 
-// The first entries of class_to_size (src/runtime/sizeclasses.go, go1.19; gc.SizeClassToSize
-// in internal/runtime/gc/sizeclasses.go, 1.25-1.27): how a stripped binary's table is found.
-constexpr std::array<uint16_t, 11> kTablePrefix = {0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128};
 constexpr uint32_t kMaxSmall = 32768;  // _MaxSmallSize / gc.MaxSmallSize, go1.19-1.27
-
-std::optional<SizeClasses> find_stripped_table(const goelf::ElfFile& elf) {
-  std::vector<uint8_t> prefix(kTablePrefix.size() * 2);
-  std::memcpy(prefix.data(), kTablePrefix.data(), prefix.size());
-  for (const char* name : {".noptrdata", ".rodata", ".data"}) {
-    const goelf::Section* sec = elf.find_section(name);
-    if (!sec) continue;
-    auto data = elf.section_data(*sec);
-    if (!data) continue;
-    auto it = std::search(data->begin(), data->end(), prefix.begin(), prefix.end());
-    // uint16 arrays are 2-aligned; a match elsewhere would be a coincidence.
-    while (it != data->end() && (it - data->begin()) % 2 != 0) {
-      it = std::search(it + 1, data->end(), prefix.begin(), prefix.end());
-    }
-    if (it == data->end()) continue;
-    SizeClasses c;
-    for (auto p = it; p + 1 < data->end(); p += 2) {
-      uint16_t v = static_cast<uint16_t>(p[0] | p[1] << 8);
-      if (!c.size.empty() && v <= c.size.back()) break;
-      c.size.push_back(v);
-      if (v == kMaxSmall) break;
-    }
-    if (c.size.back() != kMaxSmall) continue;
-    c.source = fmt::format("found in {} by its first entries (stripped: no .symtab)", name);
-    return c;
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -68,42 +37,31 @@ std::optional<uint64_t> SizeClasses::objects_per_span(uint32_t cls) const {
   return uint64_t{npages[cls]} * 8192 / size[cls];
 }
 
-Result<SizeClasses> read_size_classes(const goelf::GoBinary& bin) {
+Result<SizeClasses> read_size_classes(const goelf::GoBinary& bin,
+                                     const goelf::RuntimeLayout& layout) {
   const goelf::ElfFile& elf = bin.elf();
+  const goelf::ResolvedGlobal* sizes = layout.global("runtime.class_to_size");
+  if (!sizes || !sizes->address || !sizes->size || *sizes->size < 4) {
+    return make_error("no size-class table in {}: {}", bin.path(),
+                      sizes ? sizes->reason : "not in the layout's catalog");
+  }
   SizeClasses c;
-  for (const char* name : {"internal/runtime/gc.SizeClassToSize", "runtime.class_to_size"}) {
-    const goelf::Symbol* sym = elf.find_object(name);
-    if (!sym || sym->size < 4) continue;
-    auto bytes = elf.read(sym->addr, sym->size);
-    if (!bytes) return bytes.error();
-    for (size_t i = 0; i + 1 < bytes->size(); i += 2) {
-      c.size.push_back(static_cast<uint32_t>((*bytes)[i] | (*bytes)[i + 1] << 8));
+  auto bytes = elf.read(*sizes->address, *sizes->size);
+  if (!bytes) return bytes.error();
+  for (size_t i = 0; i + 1 < bytes->size(); i += 2) {
+    c.size.push_back(static_cast<uint16_t>((*bytes)[i] | (*bytes)[i + 1] << 8));
+  }
+  c.source = fmt::format("{} ({})", sizes->symbol, sizes->source);
+  const goelf::ResolvedGlobal* npages = layout.global("runtime.class_to_allocnpages");
+  if (npages && npages->address && npages->size == c.size.size()) {
+    if (auto pages = elf.read(*npages->address, *npages->size)) {
+      c.npages.assign(pages->begin(), pages->end());
     }
-    c.source = name;
-    break;
   }
-  if (c.size.empty()) {
-    auto found = find_stripped_table(elf);
-    if (!found) {
-      return make_error(
-          "no size-class table in {}: neither gc.SizeClassToSize nor "
-          "runtime.class_to_size in .symtab, nor its bytes in the data sections",
-          bin.path());
-    }
-    c = std::move(*found);
-  }
-  for (const char* name :
-       {"internal/runtime/gc.SizeClassToNPages", "runtime.class_to_allocnpages"}) {
-    const goelf::Symbol* sym = elf.find_object(name);
-    if (!sym || sym->size != c.size.size()) continue;
-    auto bytes = elf.read(sym->addr, sym->size);
-    if (!bytes) break;
-    c.npages.assign(bytes->begin(), bytes->end());
-    break;
-  }
-  if (c.size.size() < 2 || c.size[0] != 0 || c.size.back() != kMaxSmall) {
-    return make_error("the size-class table of {} ({}) does not end at {} B", bin.path(), c.source,
-                      kMaxSmall);
+  if (c.size.size() < 2 || c.size[0] != 0 || c.size.back() != kMaxSmall ||
+      !std::is_sorted(c.size.begin(), c.size.end())) {
+    return make_error("the size-class table of {} ({}) is not increasing from 0 to {} B",
+                      bin.path(), c.source, kMaxSmall);
   }
   return c;
 }
@@ -114,7 +72,7 @@ Result<HeapStatsReader> HeapStatsReader::open(pid_t pid, const SizeClasses& clas
   auto image = probe::open_process_image(pid);
   if (!image) return image.error();
   goelf::RuntimeLayout layout =
-      goelf::resolve_layout(image->bin.elf(), image->bin.build().go_version);
+      goelf::resolve_layout(image->bin);
   std::vector<std::string> missing;
   auto field = [&](const char* key) -> uint64_t {
     if (auto f = layout.offset(key)) return *f;
@@ -124,17 +82,11 @@ Result<HeapStatsReader> HeapStatsReader::open(pid_t pid, const SizeClasses& clas
   HeapStatsReader r;
   r.classes_ = classes.count();
   uint64_t memstats = 0;
-  uint64_t heap_stats = field("mstats.heapStats");
-  if (auto a = layout.address("runtime.memstats")) {
-    memstats = *a + snap->load_bias();
-    r.memstats_source_ = "runtime.memstats from .symtab or DWARF";
-  } else if (auto found = find_heap_stats_address(image->bin); found && heap_stats <= *found) {
-    memstats = *found - heap_stats + snap->load_bias();
-    r.memstats_source_ =
-        "runtime.memstats.heapStats found in the code of runtime.(*mcache).refill (no .symtab)";
+  if (const goelf::ResolvedGlobal* g = layout.global("runtime.memstats"); g && g->address) {
+    memstats = *g->address + snap->load_bias();
+    r.memstats_source_ = "runtime.memstats from " + g->source;
   } else {
-    missing.push_back(
-        fmt::format("runtime.memstats ({})", found ? "bad address" : found.error().message));
+    missing.push_back(fmt::format("runtime.memstats ({})", g ? g->reason : "not in the catalog"));
   }
   uint64_t stats0 = field("mstats.heapStats.stats");
   r.stride_ = field("mstats.heapStats.stats[1]") - stats0;

@@ -22,6 +22,7 @@
 
 #include "common/result.h"
 #include "goelf/go_binary.h"
+#include "goelf/runtime_layout.h"
 #include "snapshot/snapshot.h"
 
 namespace gri::exp::alloc {
@@ -41,12 +42,10 @@ struct SizeClasses {
   std::optional<uint64_t> objects_per_span(uint32_t cls) const;
 };
 
-// From .symtab; in a stripped binary, the uint16 table found in the data sections by its
-// first entries (0, 8, 16, ... 128: the same in every Go version since 1.5).
-Result<SizeClasses> read_size_classes(const goelf::GoBinary& bin);
-
-// &runtime.memstats.heapStats (link-time) from the runtime's code, for a stripped binary.
-Result<uint64_t> find_heap_stats_address(const goelf::GoBinary& bin);
+// The uint16 table runtime.class_to_size (gc.SizeClassToSize from go1.26) and its npages
+// twin, wherever the layout found them (.symtab, DWARF, or a stripped binary's code).
+Result<SizeClasses> read_size_classes(const goelf::GoBinary& bin,
+                                     const goelf::RuntimeLayout& layout);
 
 struct HeapCounts {
   uint64_t mono_ns = 0;

@@ -51,14 +51,18 @@ int on_cycle(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-// The fields and globals a cycle event reads, from the binary's layout; a reason if any is
-// missing (a stripped binary has no global addresses).
-Result<gc_offsets> cycle_offsets(const goelf::GoBinary& bin) {
-  goelf::RuntimeLayout layout = goelf::resolve_layout(bin.elf(), bin.build().go_version);
+// The fields and globals a cycle event reads, from the binary's layout; what is missing and
+// why otherwise.
+Result<gc_offsets> cycle_offsets(const goelf::RuntimeLayout& layout) {
   gc_offsets o{};
   std::vector<std::string> missing;
   auto global = [&](const char* name, __u64& out) {
-    if (auto a = layout.address(name)) out = *a; else missing.push_back(name);
+    const goelf::ResolvedGlobal* g = layout.global(name);
+    if (g && g->address) {
+      out = *g->address;
+    } else {
+      missing.push_back(fmt::format("{} ({})", name, g ? g->reason : "not in the catalog"));
+    }
   };
   auto field = [&](const char* key, __u32& out) {
     if (auto f = layout.offset(key)) out = static_cast<__u32>(*f); else missing.push_back(key);
@@ -89,19 +93,20 @@ Result<gc_offsets> cycle_offsets(const goelf::GoBinary& bin) {
   field("p.id", o.go.p_id);
   field("p.gcMarkWorkerMode", o.p_mark_worker_mode);
   if (!missing.empty()) {
-    return make_error("per-cycle figures need {} ({})", fmt::join(missing, ", "),
-                      bin.stripped() ? "stripped: global addresses need .symtab or DWARF"
-                                     : "not in this binary's layout");
+    return make_error("per-cycle figures need {}", fmt::join(missing, ", "));
   }
   return o;
 }
 
 // runtime.stwReasonStrings ([...]string, Go 1.21+ src/runtime/proc.go) as the binary has it:
 // the names of the stwReason values, in order.
-Result<std::vector<std::string>> stw_reason_names(const goelf::GoBinary& bin) {
-  const goelf::Symbol* sym = bin.elf().find_object("runtime.stwReasonStrings");
-  if (!sym) return make_error("runtime.stwReasonStrings not in the symbol table{}", bin.stripped() ? " (stripped)" : "");
-  auto table = bin.elf().read(sym->addr, sym->size);
+Result<std::vector<std::string>> stw_reason_names(const goelf::GoBinary& bin,
+                                                  const goelf::RuntimeLayout& layout) {
+  const goelf::ResolvedGlobal* g = layout.global("runtime.stwReasonStrings");
+  if (!g || !g->address || !g->size) {
+    return make_error("runtime.stwReasonStrings: {}", g ? g->reason : "not in the catalog");
+  }
+  auto table = bin.elf().read(*g->address, *g->size);
   if (!table) return table.error();
   std::vector<std::string> names;
   for (size_t at = 0; at + 16 <= table->size(); at += 16) {
@@ -142,7 +147,8 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
   state->skel.reset(gc_bpf__open());
   if (!state->skel) return make_error("cannot open the gc BPF object: {}", strerror(errno));
   state->skel->rodata->cfg.tgid = static_cast<__u32>(pid > 0 ? pid : 0);
-  auto offsets = cycle_offsets(*bin);
+  goelf::RuntimeLayout layout = goelf::resolve_layout(*bin);
+  auto offsets = cycle_offsets(layout);
   state->skel->rodata->cfg.cycle_events = offsets ? 1 : 0;
   if (!options.watch_global.empty()) {
     const goelf::Symbol* sym = bin->elf().find_object(options.watch_global);
@@ -155,10 +161,9 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
   state->skel->rodata->cfg.off = offsets ? *offsets : gc_offsets{};
   // Pause reasons: stopTheWorldWithSema's argument from Go 1.21, m.preemptoff before.
   auto minor = goelf::go_minor_version(bin->build().go_version);
-  goelf::RuntimeLayout layout = goelf::resolve_layout(bin->elf(), bin->build().go_version);
   if (minor && minor->second >= 21) {
     state->skel->rodata->cfg.stw_reason_arg = 1;
-    auto names = stw_reason_names(*bin);
+    auto names = stw_reason_names(*bin, layout);
     if (names) state->stw_names = std::move(*names); else state->stw_unavailable = names.error().message;
   } else if (auto off = layout.offset("m.preemptoff"), gm = layout.offset("g.m"); off && gm) {
     state->skel->rodata->cfg.stw_preemptoff = 1;

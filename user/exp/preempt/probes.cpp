@@ -69,7 +69,7 @@ Result<std::unique_ptr<PreemptProbes>> PreemptProbes::attach(const goelf::GoBina
   cfg = {};
   cfg.tgid = static_cast<__u32>(pid);
   const std::string& version = bin.build().go_version;
-  goelf::RuntimeLayout layout = goelf::resolve_layout(bin.elf(), version);
+  goelf::RuntimeLayout layout = goelf::resolve_layout(bin);
   auto go = probe::resolve_go_offsets(layout, version);
   if (go) {
     cfg.go_ok = 1;

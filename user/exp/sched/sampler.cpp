@@ -63,7 +63,7 @@ void Sampler::run(std::stop_token stop) {
     auto image = probe::open_process_image(pid_);
     if (image) {
       summary_.load_bias = image->load_bias;
-      goelf::RuntimeLayout layout = goelf::resolve_layout(image->bin.elf(), image->bin.build().go_version);
+      goelf::RuntimeLayout layout = goelf::resolve_layout(image->bin);
       auto s = snapshot::Snapshotter::create(
           layout, image->load_bias, std::make_unique<snapshot::ProcessMemory>(pid_),
           "PID " + std::to_string(pid_) + " (" + image->exe + ")");

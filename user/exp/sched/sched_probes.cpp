@@ -84,7 +84,7 @@ Result<std::unique_ptr<SchedProbes>> SchedProbes::attach(const goelf::GoBinary& 
   skel->rodata->cfg.deep = 0;
   skel->rodata->cfg.go = go_offsets{};
   if (deep) {
-    goelf::RuntimeLayout layout = goelf::resolve_layout(bin.elf(), bin.build().go_version);
+    goelf::RuntimeLayout layout = goelf::resolve_layout(bin);
     auto offsets = probe::resolve_go_offsets(layout, bin.build().go_version);
     if (!offsets) return make_error("--deep needs the P of each round: {}", offsets.error().message);
     skel->rodata->cfg.go = *offsets;

@@ -63,7 +63,7 @@ Result<std::unique_ptr<StealProbes>> StealProbes::attach(const goelf::GoBinary& 
     info.unavailable = point.error().message;
     return done();
   }
-  goelf::RuntimeLayout layout = goelf::resolve_layout(bin.elf(), bin.build().go_version);
+  goelf::RuntimeLayout layout = goelf::resolve_layout(bin);
   std::vector<std::string> missing;
   auto field = [&](const char* key, std::vector<std::string>& miss) -> __u32 {
     auto off = layout.offset(key);
