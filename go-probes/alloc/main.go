@@ -9,9 +9,8 @@
 //	large40k  40 KB without pointers: over 32 KB, a large allocation of its own span
 //
 // With -mixed M it then makes M more allocations of sizes 8 B to 4 KB (a server-like mix,
-// for the overhead figures of DESIGN.md), half of them with pointers. With -inlined I it
-// makes I more 24 B scan allocations through newInlined, which the compiler inlines into
-// main.main: the site of an inlined allocation. At the end it prints what it did:
+// for DESIGN.md's overhead figures), half with pointers; with -inlined I, I more of 24 B
+// through newInlined, which main.main inlines. At the end it prints what it did:
 //
 //	alloc-probe: n=N tiny8=N scan24=N noscan33=N large40k=N mixed=M inlined=I elapsed_s=T
 package main
