@@ -9,10 +9,10 @@
 //	large40k  40 KB without pointers: over 32 KB, a large allocation of its own span
 //
 // With -mixed M it then makes M more allocations of sizes 8 B to 4 KB (a server-like mix,
-// for the overhead figures of DESIGN.md), half of them with pointers. At the end it prints
-// what it did:
+// for DESIGN.md's overhead figures), half with pointers; with -inlined I, I more of 24 B
+// through newInlined, which main.main inlines. At the end it prints what it did:
 //
-//	alloc-probe: n=N tiny8=N scan24=N noscan33=N large40k=N mixed=M elapsed_s=T
+//	alloc-probe: n=N tiny8=N scan24=N noscan33=N large40k=N mixed=M inlined=I elapsed_s=T
 package main
 
 import (
@@ -65,13 +65,18 @@ func allocMixed(m int) {
 	}
 }
 
+// newInlined is small enough for the compiler to inline into its caller (no //go:noinline):
+// its allocation is main.main's code, at this line of this function.
+func newInlined() *scan24 { return &scan24{c: 1} }
+
 func main() {
 	n := flag.Int("n", 100000, "allocations of each small kind")
 	large := flag.Int("large", 200, "40 KB allocations")
 	mixed := flag.Int("mixed", 0, "allocations of sizes 8 B to 4 KB after the others")
+	inlined := flag.Int("inlined", 0, "24 B allocations inlined into main.main after the others")
 	flag.Parse()
-	if *n < 0 || *large < 0 || *mixed < 0 {
-		fmt.Fprintln(os.Stderr, "alloc-probe: -n, -large and -mixed must not be negative")
+	if *n < 0 || *large < 0 || *mixed < 0 || *inlined < 0 {
+		fmt.Fprintln(os.Stderr, "alloc-probe: -n, -large, -mixed and -inlined must not be negative")
 		os.Exit(2)
 	}
 	start := time.Now()
@@ -88,6 +93,9 @@ func main() {
 		allocLarge40k()
 	}
 	allocMixed(*mixed)
-	fmt.Printf("alloc-probe: n=%d tiny8=%d scan24=%d noscan33=%d large40k=%d mixed=%d elapsed_s=%.6f\n",
-		*n, *n, *n, *n, *large, *mixed, time.Since(start).Seconds())
+	for i := 0; i < *inlined; i++ {
+		sinkScan = newInlined()
+	}
+	fmt.Printf("alloc-probe: n=%d tiny8=%d scan24=%d noscan33=%d large40k=%d mixed=%d inlined=%d elapsed_s=%.6f\n",
+		*n, *n, *n, *n, *large, *mixed, *inlined, time.Since(start).Seconds())
 }

@@ -1,5 +1,6 @@
-// libFuzzer target over the binary parsers: ELF (libelf), .go.buildinfo, .gopclntab, and
-// the disassembly of the functions found. Seeds: the go-probes of every toolchain. Any
+// libFuzzer target over the binary parsers: ELF (libelf), .go.buildinfo, .gopclntab (its
+// functions, and the pc-value tables and inline trees behind Pclntab::frames), and the
+// disassembly of the functions found. Seeds: the go-probes of every toolchain. Any
 // input must give a value or an error, never a crash, a leak or an unbounded allocation.
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t n = 0;
   for (const PclnFunction& f : pcln->functions) {
     if (n++ == 16) break;
+    // Lines and inlined calls at its entry, its middle and its last byte.
+    for (uint64_t pc : {f.entry, f.entry + (f.end - f.entry) / 2, f.end - 1}) {
+      (void)pcln->frames(pc);
+    }
     if (f.end <= f.entry || f.end - f.entry > (1u << 20)) continue;
     auto code = elf->read(f.entry, f.end - f.entry);
     if (!code) continue;

@@ -97,8 +97,8 @@ TEST_P(AllocTest, DefaultCountsMatchTheWorkload) {
 }
 
 // Binaries with a symbol table: exact agreement needs the mcaches, found through
-// runtime.allp's address, and sites are named with file:line from DWARF. A stripped binary
-// has neither; the default-mode test above covers it.
+// runtime.allp's address. A stripped binary has no .symtab; the default-mode test above
+// covers it.
 class AllocSymbolsTest : public AllocTest {};
 
 TEST_P(AllocSymbolsTest, ExactModeAgreesWithTheRuntime) {
@@ -135,21 +135,29 @@ TEST_P(AllocSymbolsTest, ExactModeAgreesWithTheRuntime) {
 
 TEST_P(AllocSymbolsTest, SitesNameTheWorkloadsFunctions) {
   gri::exp::alloc::AllocOptions o;
-  o.command = {GetParam().path("alloc"), "-n", "300000", "-large", "0"};
+  o.command = {GetParam().path("alloc"), "-n", "300000", "-large", "0", "-inlined", "300000"};
   o.command_stdout = "/dev/null";
   o.sites = "exact";
   auto r = gri::exp::alloc::run_alloc(o, [](const std::string&) {});
   ASSERT_TRUE(r) << r.error().message;
   Json j = gri::report::render_json(*r);
-  bool tiny = false, scan = false;
+  bool tiny = false, scan = false, inlined = false;
   for (const auto& s : j["data"]["sites"]) {
     tiny = tiny || (s["func"] == "main.allocTiny8" && s["refills"].get<uint64_t>() > 0);
     scan = scan || (s["func"] == "main.allocScan24" && s["refills"].get<uint64_t>() > 0);
+    // newInlined is inlined into main.main (no symbol of its own): named all the same, at
+    // its own line (go-probes/alloc/main.go), not main.main's.
+    inlined = inlined || (s["func"] == "main.newInlined" && s["refills"].get<uint64_t>() > 0);
     if (s["func"] == "main.allocScan24") {
       EXPECT_EQ(s["line"], 41) << s.dump();
     }
+    if (s["func"] == "main.newInlined") {
+      EXPECT_EQ(s["line"], 70) << s.dump();
+      EXPECT_TRUE(s["file"].get<std::string>().ends_with("/go-probes/alloc/main.go")) << s.dump();
+    }
+    EXPECT_NE(s["file"], "") << s.dump();
   }
-  EXPECT_TRUE(tiny && scan) << j["data"]["sites"].dump();
+  EXPECT_TRUE(tiny && scan && inlined) << j["data"]["sites"].dump();
 }
 
 TEST(AllocUsage, BadFlagValuesAreUsageErrors) {

@@ -77,7 +77,9 @@ TEST(AllocSite, FirstCallerOutsideTheRuntime) {
       {299, {"runtime.newobject", "", 0}},    {399, {"main.allocScan24", "main.go", 41}},
       {499, {"main.main", "main.go", 60}},
   };
-  auto sym = [&](uint64_t pc) { return fns.count(pc) ? fns[pc] : Frame{}; };
+  auto sym = [&](uint64_t pc) {
+    return fns.count(pc) ? std::vector<Frame>{fns[pc]} : std::vector<Frame>{};
+  };
   auto site = allocation_site({100, 200, 300, 400, 500}, sym);
   ASSERT_TRUE(site);
   EXPECT_EQ(site->func, "main.allocScan24");
@@ -86,6 +88,26 @@ TEST(AllocSite, FirstCallerOutsideTheRuntime) {
   EXPECT_FALSE(allocation_site({400, 500}, sym));
   // One that never leaves the runtime neither.
   EXPECT_FALSE(allocation_site({100, 200, 300}, sym));
+}
+
+TEST(AllocSite, AnInlinedFunctionIsTheSiteAtItsOwnLine) {
+  // main.newThing inlined into main.main: the return address in main.main expands to two
+  // logical frames, and the inner one allocated.
+  std::map<uint64_t, std::vector<Frame>> fns = {
+      {100, {{"runtime.mallocgc", "malloc.go", 1000}}},
+      {199, {{"runtime.newobject", "malloc.go", 1700}}},
+      {299, {{"main.newThing", "main.go", 12}, {"main.main", "main.go", 30}}},
+  };
+  auto sym = [&](uint64_t pc) { return fns.count(pc) ? fns[pc] : std::vector<Frame>{}; };
+  auto site = allocation_site({100, 200, 300}, sym);
+  ASSERT_TRUE(site);
+  EXPECT_EQ(site->func, "main.newThing");
+  EXPECT_EQ(site->line, 12);
+  // A runtime function inlined into the allocator still counts as the allocator's.
+  fns[100] = {{"runtime.nextFreeFast", "malloc.go", 900}, {"runtime.mallocgc", "malloc.go", 1010}};
+  site = allocation_site({100, 200, 300}, sym);
+  ASSERT_TRUE(site);
+  EXPECT_EQ(site->func, "main.newThing");
 }
 
 }  // namespace

@@ -38,8 +38,12 @@ struct Header {
   bool big_endian = false;
   uint8_t ptr_size = 0;
   uint64_t nfunc = 0;
+  uint8_t quantum = 0;      // instruction size quantum: pc deltas count in it (1 on amd64)
   uint64_t text_start = 0;  // 0: not in the header (go1.26+), or go1.16 (absolute entries)
   uint64_t funcname_offset = 0;
+  uint64_t cu_offset = 0;
+  uint64_t filetab_offset = 0;
+  uint64_t pctab_offset = 0;
   uint64_t pcln_offset = 0;
 };
 
@@ -61,9 +65,9 @@ Result<Header> parse_header(std::span<const uint8_t> data) {
   }
   if (h.format.empty()) return make_error("pclntab has an unknown magic {:#010x}", le);
   if (data[4] != 0 || data[5] != 0) return make_error("pclntab header: padding bytes are not zero");
-  uint8_t quantum = data[6];
-  if (quantum != 1 && quantum != 2 && quantum != 4) {
-    return make_error("pclntab header: bad instruction size quantum {}", quantum);
+  h.quantum = data[6];
+  if (h.quantum != 1 && h.quantum != 2 && h.quantum != 4) {
+    return make_error("pclntab header: bad instruction size quantum {}", h.quantum);
   }
   h.ptr_size = data[7];
   if (h.ptr_size != 4 && h.ptr_size != 8) {
@@ -78,14 +82,15 @@ Result<Header> parse_header(std::span<const uint8_t> data) {
   }
   auto word = [&](size_t i) { return b.get(8 + i * h.ptr_size, h.ptr_size); };
   h.nfunc = word(0);
-  if (go116) {
-    h.funcname_offset = word(2);
-    h.pcln_offset = word(6);
-  } else {
-    h.text_start = word(2);
-    h.funcname_offset = word(3);
-    h.pcln_offset = word(7);
-  }
+  // {nfunc, nfiles, [textStart,] funcnameOffset, cuOffset, filetabOffset, pctabOffset,
+  // pclnOffset} (src/runtime/symtab.go, pcHeader, go1.19 and go1.26).
+  size_t w = go116 ? 2 : 3;
+  if (!go116) h.text_start = word(2);
+  h.funcname_offset = word(w);
+  h.cu_offset = word(w + 1);
+  h.filetab_offset = word(w + 2);
+  h.pctab_offset = word(w + 3);
+  h.pcln_offset = word(w + 4);
   if (h.funcname_offset >= data.size() || h.pcln_offset >= data.size()) {
     return make_error("pclntab header: table offsets ({:#x}, {:#x}) past its {} bytes",
                       h.funcname_offset, h.pcln_offset, data.size());
@@ -93,7 +98,177 @@ Result<Header> parse_header(std::span<const uint8_t> data) {
   return h;
 }
 
+// A NUL-terminated string at off, or nullopt when it runs past the table.
+std::optional<std::string_view> cstring(std::span<const uint8_t> data, uint64_t off) {
+  if (off >= data.size()) return std::nullopt;
+  auto rest = data.subspan(off);
+  auto nul = std::find(rest.begin(), rest.end(), uint8_t{0});
+  if (nul == rest.end()) return std::nullopt;
+  return std::string_view(reinterpret_cast<const char*>(rest.data()),
+                          static_cast<size_t>(nul - rest.begin()));
+}
+
+// Indexes of the pc-value tables and funcdata (src/internal/abi/symtab.go, go1.26;
+// src/runtime/symtab.go, go1.19: _PCDATA_InlTreeIndex, _FUNCDATA_InlTree).
+constexpr uint32_t kPcdataInlTreeIndex = 2;
+constexpr uint32_t kFuncdataInlTree = 3;
+// Inlined calls deeper than this are taken as a corrupt tree (the compiler's own limit on
+// inlining keeps real chains to a few levels).
+constexpr int kMaxInlineDepth = 64;
+
 }  // namespace
+
+// The _func record (src/runtime/runtime2.go): {entryOff uint32 (uintptr in go1.16), nameOff,
+// args, deferreturn, pcsp, pcfile, pcln, npcdata, cuOffset int32/uint32, [startLine int32,
+// go1.20+], funcID, flag, _, nfuncdata uint8}, then pcdata [npcdata]uint32 (offsets into
+// pctab) and funcdata [nfuncdata]uint32 (offsets from moduledata.gofunc; go1.16: uintptr
+// addresses after the pcdata, pointer-aligned). Checked in go1.19's and go1.26's
+// runtime2.go; go1.20's gained startLine (with the go1.20 magic; the go1.20 layout seen in
+// pkujhd/goloader's "go1.20 && !go1.24" copy of _func).
+struct PclnTables {
+  std::vector<uint8_t> data;
+  Header h;
+  std::vector<uint8_t> gofunc;  // go:func.* from gofunc_addr to the end of its section
+  uint64_t gofunc_addr = 0;
+
+  Bytes bytes() const { return {data, h.big_endian}; }
+  bool go116() const { return h.magic == kMagic116; }
+  bool go120() const { return h.magic == kMagic120; }
+  uint64_t entry_size() const { return go116() ? h.ptr_size : 4; }
+  // Offset of a uint32 field of _func, counted in 4-byte words after the entry.
+  uint64_t field(uint64_t rec, int word) const { return rec + entry_size() + 4 * (word - 1); }
+  // Size of the fixed part, up to and with nfuncdata.
+  uint64_t fixed_size() const { return entry_size() + (go120() ? 40 : 36); }
+
+  std::optional<uint32_t> u32(uint64_t off) const {
+    auto v = bytes().uint(off, 4);
+    if (!v) return std::nullopt;
+    return static_cast<uint32_t>(*v);
+  }
+
+  // The value of the pc-value table at pctab+off for target in the function at entry, as
+  // src/runtime/symtab.go (go1.19 and go1.26) pcvalue/step/readvarint decode it: pairs of
+  // varints (value delta zig-zag encoded, then pc delta in quanta) from value -1 at entry; a
+  // zero first byte after the first pair ends the table. nullopt: no table, or target past it.
+  std::optional<int32_t> pcvalue(uint32_t off, uint64_t entry, uint64_t target) const {
+    if (off == 0) return std::nullopt;
+    uint64_t p = h.pctab_offset + off;
+    uint64_t pc = entry;
+    uint32_t val = static_cast<uint32_t>(-1);
+    auto varint = [&](uint32_t* out) {
+      uint32_t v = 0;
+      for (int shift = 0; shift < 35; shift += 7) {
+        if (p >= data.size()) return false;
+        uint8_t b = data[p++];
+        v |= uint32_t{b & 0x7fu} << shift;
+        if (!(b & 0x80)) {
+          *out = v;
+          return true;
+        }
+      }
+      return false;  // no uint32 takes more than 5 bytes
+    };
+    // The linker advances the pc by at least one quantum a pair (cmd/internal/obj/pcln.go,
+    // funcpctab, emits at instruction boundaries only): more pairs than that is a corrupt table.
+    uint64_t max_pairs = target < entry ? 1 : (target - entry) / h.quantum + 1;
+    for (uint64_t pair = 0; pair < max_pairs; pair++) {
+      bool first = pair == 0;
+      if (p >= data.size() || (data[p] == 0 && !first)) return std::nullopt;
+      uint32_t uv = 0, pcdelta = 0;
+      if (!varint(&uv) || !varint(&pcdelta)) return std::nullopt;
+      val += (0u - (uv & 1)) ^ (uv >> 1);
+      pc += uint64_t{pcdelta} * h.quantum;
+      if (target < pc) return static_cast<int32_t>(val);
+    }
+    return std::nullopt;
+  }
+
+  // The function's pc-value table `table` (pcdata[table]) at target.
+  std::optional<int32_t> pcdata(uint64_t rec, uint32_t table, uint64_t entry,
+                                uint64_t target) const {
+    auto npcdata = u32(field(rec, 7));
+    if (!npcdata || table >= *npcdata) return std::nullopt;
+    auto off = u32(rec + fixed_size() + 4 * uint64_t{table});
+    if (!off) return std::nullopt;
+    return pcvalue(*off, entry, target);
+  }
+
+  // File and line at target: pcfile's file number through the CU's slice of cutab into
+  // filetab (funcfile/funcline1, src/runtime/symtab.go, go1.19 and go1.26).
+  std::pair<std::string, int> file_line(uint64_t rec, uint64_t entry, uint64_t target) const {
+    auto pcfile = u32(field(rec, 5)), pcln = u32(field(rec, 6)), cu = u32(field(rec, 8));
+    if (!pcfile || !pcln || !cu) return {};
+    auto fileno = pcvalue(*pcfile, entry, target);
+    auto line = pcvalue(*pcln, entry, target);
+    if (!fileno || !line || *fileno < 0 || *line < 0) return {};
+    auto fileoff = u32(h.cu_offset + 4 * (uint64_t{*cu} + static_cast<uint64_t>(*fileno)));
+    if (!fileoff || *fileoff == ~uint32_t{0}) return {};
+    auto file = cstring(data, h.filetab_offset + *fileoff);
+    if (!file) return {};
+    return {std::string(*file), *line};
+  }
+
+  // The inline tree of a function (funcdata[FUNCDATA_InlTree]) as an offset into gofunc.
+  std::optional<uint64_t> inline_tree(uint64_t rec) const {
+    if (go116() || gofunc.empty()) return std::nullopt;
+    auto npcdata = u32(field(rec, 7));
+    auto nfuncdata = bytes().uint(fixed_size() - 1 + rec, 1);
+    if (!npcdata || !nfuncdata || kFuncdataInlTree >= *nfuncdata) return std::nullopt;
+    auto off = u32(rec + fixed_size() + 4 * (uint64_t{*npcdata} + kFuncdataInlTree));
+    if (!off || *off == ~uint32_t{0}) return std::nullopt;
+    return *off;
+  }
+
+  // Entry ix of an inline tree: the name offset of the inlined function and the parentPc,
+  // the offset from entry of an instruction at the call site. go1.19 (symtab.go):
+  // {parent int16, funcID uint8, _ byte, file, line, func_, parentPc int32}; go1.20+ (go1.26
+  // symtabinl.go): {funcID uint8, _ [3]byte, nameOff, parentPc, startLine int32}.
+  std::optional<std::pair<int32_t, int32_t>> inlined_call(uint64_t tree, int32_t ix) const {
+    uint64_t size = go120() ? 16 : 20;
+    uint64_t name_at = go120() ? 4 : 12, parent_at = go120() ? 8 : 16;
+    Bytes g{gofunc, h.big_endian};
+    uint64_t at = tree + static_cast<uint64_t>(ix) * size;
+    if (ix < 0 || !g.has(at, size)) return std::nullopt;
+    return std::pair{static_cast<int32_t>(g.get(at + name_at, 4)),
+                     static_cast<int32_t>(g.get(at + parent_at, 4))};
+  }
+
+  std::string name(int32_t name_off) const {
+    if (name_off < 0) return "";
+    return std::string(cstring(data, h.funcname_offset + static_cast<uint64_t>(name_off))
+                           .value_or(std::string_view()));
+  }
+};
+
+bool Pclntab::has_inline_trees() const {
+  return tables && !tables->go116() && !tables->gofunc.empty();
+}
+
+std::vector<SourceFrame> Pclntab::frames(uint64_t addr) const {
+  std::vector<SourceFrame> out;
+  const PclnFunction* f = at(addr);
+  if (!f) return out;
+  if (!tables) return {{f->name, "", 0, false}};  // a table built by hand: names only
+  const PclnTables& t = *tables;
+  // The unwinder's walk (src/runtime/symtabinl.go, go1.26, newInlineUnwinder/next; the same
+  // loop in go1.19's traceback.go): the inline tree index at pc names the innermost inlined
+  // function, at pc's line; its parentPc is an instruction of the caller at the call's line.
+  uint64_t pc = addr;
+  if (auto tree = t.inline_tree(f->record)) {
+    for (int depth = 0; depth < kMaxInlineDepth; depth++) {
+      auto ix = t.pcdata(f->record, kPcdataInlTreeIndex, f->entry, pc);
+      if (!ix || *ix < 0) break;
+      auto call = t.inlined_call(*tree, *ix);
+      if (!call) break;
+      auto [file, line] = t.file_line(f->record, f->entry, pc);
+      out.push_back({t.name(call->first), std::move(file), line, true});
+      pc = f->entry + static_cast<uint64_t>(static_cast<int64_t>(call->second));
+    }
+  }
+  auto [file, line] = t.file_line(f->record, f->entry, pc);
+  out.push_back({f->name, std::move(file), line, false});
+  return out;
+}
 
 const PclnFunction* Pclntab::find(std::string_view name) const {
   for (const PclnFunction& f : functions) {
@@ -110,7 +285,8 @@ const PclnFunction* Pclntab::at(uint64_t addr) const {
   return addr < it->end ? &*it : nullptr;
 }
 
-Result<Pclntab> parse_pclntab(std::span<const uint8_t> data, std::optional<uint64_t> text_start) {
+Result<Pclntab> parse_pclntab(std::span<const uint8_t> data, std::optional<uint64_t> text_start,
+                              GoFuncData gofunc) {
   auto header = parse_header(data);
   if (!header) return header.error();
   const Header& h = *header;
@@ -167,11 +343,10 @@ Result<Pclntab> parse_pclntab(std::span<const uint8_t> data, std::optional<uint6
     if (name_off < 0 || name_at >= data.size()) {
       return make_error("pclntab: function {} name offset {} is out of range", i, name_off);
     }
-    auto rest = data.subspan(name_at);
-    auto nul = std::find(rest.begin(), rest.end(), uint8_t{0});
-    if (nul == rest.end()) return make_error("pclntab: function {} name is not terminated", i);
+    auto name = cstring(data, name_at);
+    if (!name) return make_error("pclntab: function {} name is not terminated", i);
     // A table whose names add up to more than its own size reuses one name over and over.
-    name_bytes += static_cast<uint64_t>(nul - rest.begin());
+    name_bytes += name->size();
     if (name_bytes > data.size()) {
       return make_error("pclntab: function names add up to more than the table's size");
     }
@@ -179,8 +354,14 @@ Result<Pclntab> parse_pclntab(std::span<const uint8_t> data, std::optional<uint6
       return make_error("pclntab: function {} is not sorted by entry", i);
     }
     tab.functions.push_back(
-        {std::string(rest.begin(), nul), entry_of(entry_field), entry_of(next_field)});
+        {std::string(*name), entry_of(entry_field), entry_of(next_field), func});
   }
+  auto tables = std::make_shared<PclnTables>();
+  tables->data.assign(data.begin(), data.end());
+  tables->h = h;
+  tables->gofunc.assign(gofunc.bytes.begin(), gofunc.bytes.end());
+  tables->gofunc_addr = gofunc.addr;
+  tab.tables = std::move(tables);
   return tab;
 }
 
@@ -224,9 +405,23 @@ constexpr size_t kPclntableWord = 13;
 constexpr size_t kFtabWord = 16;
 constexpr size_t kMinpcWord = 20;
 constexpr size_t kTextWord = 22;
+// Further on the words move between releases: gofunc is word 38 in go1.19 (after text ...
+// rodata), 40 in go1.20-1.26 (covctrs, ecovctrs added), 43 in go1.27.3 (typedesclen,
+// itaboffset, itabsize added); from go1.26 the next word is epclntab, which places it
+// (src/runtime/symtab.go of go1.19, go1.21-1.25 in /usr/share, go1.26, go1.27.3).
+constexpr size_t kGofuncWord118 = 38;
+constexpr size_t kGofuncWord120 = 40;
+constexpr size_t kLastWord = 50;
 
-std::optional<uint64_t> moduledata_text(const ElfFile& elf, uint64_t pclntab_addr,
-                                        const Header& h) {
+struct ModuleData {
+  std::optional<uint64_t> text;
+  std::optional<uint64_t> gofunc;
+};
+
+// The words of firstmoduledata that gri reads, or nothing when no module data points at the
+// pclntab at pclntab_addr (size bytes).
+ModuleData read_moduledata(const ElfFile& elf, uint64_t pclntab_addr, uint64_t size,
+                           const Header& h) {
   size_t ps = h.ptr_size;
   for (const char* name : {".go.module", ".noptrdata", ".data"}) {
     const Section* s = elf.find_section(name);
@@ -242,9 +437,31 @@ std::optional<uint64_t> moduledata_text(const ElfFile& elf, uint64_t pclntab_add
           word(kFtabWord) != pclntab_addr + h.pcln_offset) {
         continue;
       }
+      ModuleData md;
       uint64_t text = word(kTextWord);
-      if (text != 0 && text <= word(kMinpcWord) && elf.file_offset(text)) return text;
+      if (text != 0 && text <= word(kMinpcWord) && elf.file_offset(text)) md.text = text;
+      size_t gofunc = h.magic == kMagic118 ? kGofuncWord118 : kGofuncWord120;
+      for (size_t i = kTextWord + 1; i < kLastWord && b.has(off + i * ps, ps); i++) {
+        if (word(i) == pclntab_addr + size) gofunc = i - 1;  // epclntab, go1.26+
+      }
+      // gofunc follows rodata and lies in it.
+      if (b.has(off + gofunc * ps, ps) && word(gofunc) >= word(gofunc - 1) &&
+          word(gofunc - 1) != 0) {
+        md.gofunc = word(gofunc);
+      }
+      return md;
     }
+  }
+  return {};
+}
+
+// The bytes from addr to the end of the section that holds it.
+std::optional<std::span<const uint8_t>> bytes_from(const ElfFile& elf, uint64_t addr) {
+  for (const Section& s : elf.sections()) {
+    if (s.addr == 0 || addr < s.addr || addr - s.addr >= s.size) continue;
+    auto data = elf.section_data(s);
+    if (!data || data->size() != s.size) return std::nullopt;  // SHT_NOBITS or cut short
+    return data->subspan(addr - s.addr);
   }
   return std::nullopt;
 }
@@ -256,6 +473,9 @@ Result<Pclntab> read_pclntab(const ElfFile& elf) {
   if (!located) return located.error();
   auto header = parse_header(located->data);
   if (!header) return make_error("{}: bad pclntab: {}", elf.path(), header.error().message);
+  ModuleData md = header->magic == kMagic116
+                      ? ModuleData{}
+                      : read_moduledata(elf, located->addr, located->data.size(), *header);
 
   std::optional<uint64_t> text;
   std::string source;
@@ -264,8 +484,8 @@ Result<Pclntab> read_pclntab(const ElfFile& elf) {
     if (const Symbol* sym = elf.find_function("runtime.text")) {
       text = sym->addr;
       source = "runtime.text";
-    } else if (auto md = moduledata_text(elf, located->addr, *header)) {
-      text = *md;
+    } else if (md.text) {
+      text = *md.text;
       source = "moduledata";
     } else if (const Section* s = elf.find_section(".text")) {
       text = s->addr;
@@ -275,9 +495,23 @@ Result<Pclntab> read_pclntab(const ElfFile& elf) {
                         "data nor a .text section gives one", elf.path());
     }
   }
-  auto tab = parse_pclntab(located->data, text);
+  // go:func.* ("go.func.*" before go1.20's ":" names, src/internal/abi/symtab.go), which
+  // funcdata offsets count from (funcdata, src/runtime/symtab.go, go1.19 and go1.26).
+  GoFuncData gofunc;
+  std::string gofunc_source;
+  const Symbol* sym = elf.find_object("go:func.*");
+  if (!sym) sym = elf.find_object("go.func.*");
+  std::optional<uint64_t> gofunc_addr = sym ? std::optional(sym->addr) : md.gofunc;
+  if (gofunc_addr) {
+    if (auto bytes = bytes_from(elf, *gofunc_addr)) {
+      gofunc = {*gofunc_addr, *bytes};
+      gofunc_source = sym ? "symtab" : "moduledata";
+    }
+  }
+  auto tab = parse_pclntab(located->data, text, gofunc);
   if (!tab) return make_error("{}: bad pclntab: {}", elf.path(), tab.error().message);
   if (text) tab->text_start_source = source;
+  tab->gofunc_source = gofunc_source;
   return tab;
 }
 

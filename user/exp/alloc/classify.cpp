@@ -60,16 +60,17 @@ bool is_allocator_function(std::string_view func) {
 }
 
 std::optional<Frame> allocation_site(const std::vector<uint64_t>& frames,
-                                     const std::function<Frame(uint64_t pc)>& symbolize) {
+                                     const Symbolize& symbolize) {
   bool in_allocator = false;
   for (size_t i = 0; i < frames.size(); i++) {
     // Every frame but the innermost is a return address: the call is the byte before it.
-    Frame f = symbolize(i == 0 ? frames[i] : frames[i] - 1);
-    if (!in_allocator) {
-      in_allocator = is_allocator_function(f.func);
-      continue;
+    for (Frame& f : symbolize(i == 0 ? frames[i] : frames[i] - 1)) {
+      if (!in_allocator) {
+        in_allocator = is_allocator_function(f.func);
+        continue;
+      }
+      if (!f.func.empty() && !is_runtime_function(f.func)) return std::move(f);
     }
-    if (!f.func.empty() && !is_runtime_function(f.func)) return f;
   }
   return std::nullopt;
 }

@@ -51,12 +51,17 @@ struct Frame {
   int line = 0;
 };
 
-// The frames of one stack (innermost first) as `symbolize` names them; the site is the
-// first caller outside the runtime above the innermost allocator frame (runtime.mallocgc*,
-// or runtime.(*mcache).refill for refill stacks). nullopt when the stack does not pass
-// through the allocator or never leaves the runtime.
+// The logical frames at a pc, innermost first: the functions inlined there, then the
+// physical one (goelf::Pclntab::frames).
+using Symbolize = std::function<std::vector<Frame>(uint64_t pc)>;
+
+// The frames of one stack (innermost first, run-time pcs) expanded by `symbolize` into
+// logical frames; the site is the first logical frame outside the runtime above the
+// innermost allocator frame (runtime.mallocgc*, or runtime.(*mcache).refill for refill
+// stacks): an allocating function inlined into its caller is named, at its own line.
+// nullopt when the stack does not pass through the allocator or never leaves the runtime.
 std::optional<Frame> allocation_site(const std::vector<uint64_t>& frames,
-                                     const std::function<Frame(uint64_t pc)>& symbolize);
+                                     const Symbolize& symbolize);
 
 bool is_runtime_function(std::string_view func);
 bool is_allocator_function(std::string_view func);

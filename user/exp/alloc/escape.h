@@ -19,7 +19,7 @@ struct EscapeReport {
 std::vector<EscapeReport> parse_escapes(std::string_view text, std::string_view file_prefix = "");
 
 struct ObservedSite {
-  std::string file;  // absolute, from DWARF
+  std::string file;  // as the pclntab records it (absolute unless built with -trimpath)
   int line = 0;
   std::string func;
 };

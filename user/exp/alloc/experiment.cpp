@@ -18,7 +18,6 @@
 #include "exp/alloc/classify.h"
 #include "exp/alloc/escape.h"
 #include "exp/alloc/heap_stats.h"
-#include "exp/alloc/source_lines.h"
 #include "goelf/runtime_layout.h"
 #include "probe/go_uprobe.h"
 #include "probe/process_image.h"
@@ -155,35 +154,14 @@ std::string fmt_bytes(uint64_t b) {
   return fmt::format("{} B", b);
 }
 
-// A PC's function (pclntab) and line (DWARF, when the binary has it).
-class Symbolizer {
- public:
-  Symbolizer(const goelf::GoBinary& bin, uint64_t bias) : bin_(bin), bias_(bias) {
-    if (auto l = SourceLines::open(bin.path()))
-      lines_.emplace(std::move(*l));
-    else
-      lines_why_ = l.error().message;
+// The logical frames at a run-time pc, from the pclntab (stripped binaries keep it).
+std::vector<Frame> symbolize(const goelf::GoBinary& bin, uint64_t bias, uint64_t pc) {
+  std::vector<Frame> out;
+  for (goelf::SourceFrame& f : bin.pclntab().frames(pc - bias)) {
+    out.push_back({std::move(f.func), std::move(f.file), f.line});
   }
-  Frame operator()(uint64_t pc) const {
-    uint64_t addr = pc - bias_;
-    Frame f;
-    if (const goelf::PclnFunction* fn = bin_.pclntab().at(addr)) f.func = fn->name;
-    if (lines_) {
-      if (auto l = lines_->at(addr)) {
-        f.file = l->file;
-        f.line = l->line;
-      }
-    }
-    return f;
-  }
-  const std::string& lines_why() const { return lines_why_; }
-
- private:
-  const goelf::GoBinary& bin_;
-  uint64_t bias_;
-  std::optional<SourceLines> lines_;
-  std::string lines_why_;
-};
+  return out;
+}
 
 struct Site {
   Frame frame;
@@ -422,16 +400,16 @@ Result<report::Report> run_alloc(const AllocOptions& o,
 
   // --- sites -------------------------------------------------------------------------
   if (o.sites != "none") {
-    Symbolizer sym(bin, sampler.load_bias.value_or(0));
-    if (!sym.lines_why().empty()) r.degraded.push_back({"sites.file_line", sym.lines_why()});
+    uint64_t bias = sampler.load_bias.value_or(0);
+    auto sym = [&](uint64_t pc) { return symbolize(bin, bias, pc); };
     std::map<std::string, Site> sites;
     uint64_t alloc_samples = 0, callerless = 0;
     for (const StackCount& s : pc->stacks) {
-      if (lost_program_caller(bin, sampler.load_bias.value_or(0), s.frames)) {
-        if (allocation_site(s.frames, [&](uint64_t a) { return sym(a); })) callerless += s.count;
+      if (lost_program_caller(bin, bias, s.frames)) {
+        if (allocation_site(s.frames, sym)) callerless += s.count;
         continue;
       }
-      auto site = allocation_site(s.frames, [&](uint64_t a) { return sym(a); });
+      auto site = allocation_site(s.frames, sym);
       if (!site) continue;
       Site& st = sites[fmt::format("{}|{}|{}", site->func, site->file, site->line)];
       st.frame = *site;

@@ -10,7 +10,6 @@
 
 #include "common/text_file.h"
 #include "exp/alloc/experiment.h"
-#include "exp/alloc/source_lines.h"
 #include "goelf/go_binary.h"
 #include "lab/outcomes.h"
 
@@ -23,7 +22,7 @@ namespace fs = std::filesystem;
 constexpr int kSmall = 200000;  // allocations of each small kind
 constexpr int kLarge = 500;
 
-// Where the workload's sources and its toolchain are: the built binary's own line table
+// Where the workload's sources and its toolchain are: the built binary's own pclntab
 // names main.main's file (go-probes/alloc/main.go) and runtime.main's ($GOROOT/src/runtime).
 struct BuildPlace {
   std::string probes_root;  // go-probes/
@@ -33,15 +32,11 @@ struct BuildPlace {
 Result<BuildPlace> build_place(const std::string& binary) {
   auto bin = goelf::GoBinary::open(binary);
   if (!bin) return bin.error();
-  auto lines = SourceLines::open(binary);
-  if (!lines) return lines.error();
   auto file_of = [&](const char* fn) -> std::string {
     auto f = bin->find_function(fn);
     if (!f) return "";
-    for (uint64_t off = 0; off < 64; off++) {
-      if (auto l = lines->at(f->addr + off)) return l->file;
-    }
-    return "";
+    auto frames = bin->pclntab().frames(f->addr);
+    return frames.empty() ? "" : frames.back().file;
   };
   std::string main_file = file_of("main.main"), rt = file_of("runtime.main");
   size_t src = rt.rfind("/src/runtime/");

@@ -83,14 +83,18 @@ std::string_view block_kind_name(BlockKind kind) {
 
 BlockReason classify_blocked_stack(const goelf::Pclntab& table, std::span<const uint64_t> frames,
                                    uint64_t load_bias) {
-  std::vector<std::string_view> names;
+  // The logical frames, innermost first: a function inlined into its caller (runtime.lock
+  // into nearly everything) is named too, as the runtime's own tracebacks name it.
+  std::vector<std::string> names;
   for (size_t i = 0; i < frames.size(); ++i) {
     // A return address points after the CALL: look up pc-1 for every frame but the first,
     // so a call at the very end of a function is not taken for the next one.
     uint64_t pc = frames[i] - load_bias - (i > 0 ? 1 : 0);
-    const goelf::PclnFunction* f = table.at(pc);
-    names.push_back(f ? std::string_view(f->name) : std::string_view());
-    if (f && is_any(f->name, kStackSwitch)) break;
+    auto logical = table.frames(pc);
+    bool stack_switch = !logical.empty() && is_any(logical.back().func, kStackSwitch);
+    if (logical.empty()) names.emplace_back();
+    for (goelf::SourceFrame& f : logical) names.push_back(std::move(f.func));
+    if (stack_switch) break;
   }
   if (names.empty()) return {BlockKind::kUnknown, ""};
   // The first frame outward from i that is not in `skip` nor a carrier.
