@@ -96,12 +96,9 @@ TEST_P(AllocTest, DefaultCountsMatchTheWorkload) {
   }
 }
 
-// Binaries with a symbol table: exact agreement needs the mcaches, found through
-// runtime.allp's address. A stripped binary has no .symtab; the default-mode test above
-// covers it.
-class AllocSymbolsTest : public AllocTest {};
-
-TEST_P(AllocSymbolsTest, ExactModeAgreesWithTheRuntime) {
+// Exact agreement needs the mcaches, found through runtime.allp's address: from .symtab, or
+// in a stripped binary from code (goelf/globals.h).
+TEST_P(AllocTest, ExactModeAgreesWithTheRuntime) {
   Json j = run(kN / 3, kLarge / 2, true);
   ASSERT_FALSE(j.is_null());
   ASSERT_EQ(j["data"]["read_at_exit"], true) << j["degraded"].dump();
@@ -133,7 +130,7 @@ TEST_P(AllocSymbolsTest, ExactModeAgreesWithTheRuntime) {
   for (const auto& v : j["verdicts"]) EXPECT_EQ(v["result"], "verified") << v.dump();
 }
 
-TEST_P(AllocSymbolsTest, SitesNameTheWorkloadsFunctions) {
+TEST_P(AllocTest, SitesNameTheWorkloadsFunctions) {
   gri::exp::alloc::AllocOptions o;
   o.command = {GetParam().path("alloc"), "-n", "300000", "-large", "0", "-inlined", "300000"};
   o.command_stdout = "/dev/null";
@@ -176,11 +173,6 @@ TEST(AllocUsage, BadFlagValuesAreUsageErrors) {
 
 INSTANTIATE_TEST_SUITE_P(Toolchains, AllocTest,
                          ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
-                         [](const auto& info) {
-                           return param_name(info.param.label + info.param.variant);
-                         });
-INSTANTIATE_TEST_SUITE_P(Toolchains, AllocSymbolsTest,
-                         ::testing::ValuesIn(probe_binaries({"", "-pie"})),
                          [](const auto& info) {
                            return param_name(info.param.label + info.param.variant);
                          });
