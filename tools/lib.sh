@@ -42,3 +42,16 @@ need_root() {
 }
 
 NEED_ROOT_MSG="needs root, or the capabilities CAP_BPF and CAP_PERFMON (there is no sudo here)"
+
+# The mirror this machine uses for Debian (its first http(s) URI of a .../debian archive in
+# apt's sources), else deb.debian.org.
+debian_mirror() {
+  local m
+  m=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
+    grep -oE 'https?://[^ ]+' | head -n1 || true)
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+# The apt source and pin tools/setup writes for Go 1.21-1.25 (Debian's newer suites).
+GO_SOURCES_FILE=/etc/apt/sources.list.d/gri-go-toolchains.sources
+GO_PIN_FILE=/etc/apt/preferences.d/gri-go-toolchains

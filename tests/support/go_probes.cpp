@@ -23,6 +23,8 @@ std::vector<std::string> go_labels() {
   return out;
 }
 
+int go_minor(const std::string& label) { return std::stoi(label.substr(label.find('.') + 1)); }
+
 std::string go_command() { return std::string("GOTOOLCHAIN=local ") + GRI_GO_COMMAND; }
 
 std::string probe_path(const std::string& label, const std::string& name,

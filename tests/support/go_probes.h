@@ -11,8 +11,11 @@ namespace gri::test {
 // The build folder the tests were configured in (build/).
 std::string build_dir();
 
-// Toolchain labels the workloads were built with: "go1.19", "go1.26", "go1.27".
+// Toolchain labels the workloads were built with: "go1.19", "go1.21", ..., "go1.27".
 std::vector<std::string> go_labels();
+
+// A label's minor release: "go1.23" -> 23, for what changed between runtime releases.
+int go_minor(const std::string& label);
 
 // build/go-probes/<label>/<name><variant>, variant "" | "-stripped" | "-pie".
 std::string probe_path(const std::string& label, const std::string& name,
@@ -43,6 +46,7 @@ struct ProbeBinary {
   std::string label;    // "go1.26"
   std::string variant;  // "", "-stripped", "-pie"
   std::string path(const std::string& name) const { return probe_path(label, name, variant); }
+  int minor() const { return go_minor(label); }
 };
 
 // Every toolchain's binary in each of the variants.

@@ -1,7 +1,7 @@
 // The runtime fields and globals gri reads, and their resolution for one binary.
 //
-// Every path below was checked against the DWARF of go1.19.8, go1.26.8 and go1.27.3 builds
-// (build/go-probes/go1.XX/gc) and, for 1.21-1.25, against ../shared/go-runtime/offsets-amd64.md.
+// Every path below was checked against the DWARF of go1.19.8, go1.21.13, go1.22.12, go1.23.5,
+// go1.24.4, go1.25.12, go1.26.8 and go1.27.3 builds (build/go-probes/go1.XX/gc).
 // Struct sources: runtime/runtime2.go (g, m, p, schedt), runtime/time.go (timers, 1.23+),
 // runtime/mgcpacer.go (gcControllerState), runtime/mheap.go (mheap, mspan), runtime/mgc.go
 // (workType), runtime/mstats.go (mstats, heapStatsDelta), runtime/mcache.go (mcache).
@@ -23,8 +23,7 @@ namespace {
 // One row of offsets_table.inc.
 struct TableEntry {
   std::string_view minor;           // "1.26"
-  std::string_view generated_from;  // "go1.26.8", or the seed document
-  bool seeded;                      // copied from shared/go-runtime, not regenerated here
+  std::string_view generated_from;  // "go1.26.8": the toolchain whose DWARF it was read from
   std::string_view key;
   std::string_view member;
   uint64_t offset;
@@ -369,10 +368,7 @@ void resolve_from_table(const ElfFile& elf, std::string_view go_version, Runtime
     return;
   }
   const TableEntry& first = *rows.front();
-  std::string source =
-      first.seeded ? fmt::format("table go{} (seeded from shared/go-runtime, not regenerated here)",
-                                 minor)
-                   : fmt::format("table go{} (generated from {})", minor, first.generated_from);
+  std::string source = fmt::format("table go{} (generated from {})", minor, first.generated_from);
   for (const FieldSpec& spec : field_catalog()) {
     ResolvedField field{std::string(spec.key), std::string(spec.type), "", std::nullopt, "", ""};
     auto row = std::find_if(rows.begin(), rows.end(),
@@ -383,11 +379,6 @@ void resolve_from_table(const ElfFile& elf, std::string_view go_version, Runtime
       field.source = source;
     } else if (std::string_view computed = computed_reason(spec.key); !computed.empty()) {
       field.reason = std::string(computed);
-    } else if (first.seeded) {
-      field.reason = fmt::format(
-          "not in the seeded table for go{}: shared/go-runtime/offsets-amd64.md has no {} in "
-          "{} of go{}",
-          minor, join_paths(spec.paths), spec.type, minor);
     } else {
       field.reason = fmt::format("no member {} in {} of {} (table generated from its DWARF)",
                                  join_paths(spec.paths), spec.type, first.generated_from);

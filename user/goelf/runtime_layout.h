@@ -27,7 +27,7 @@ struct ResolvedField {
   std::string type;
   std::string member;  // the path that matched ("" when missing)
   std::optional<uint64_t> offset;
-  std::string source;  // "dwarf", "table go1.26 (generated from go1.26.8)", "table go1.22 (seeded ...)"
+  std::string source;  // "dwarf", "table go1.26 (generated from go1.26.8)"
   std::string reason;  // why it is missing
 };
 
