@@ -304,7 +304,7 @@ const std::vector<GlobalSpec> kGlobals = {
     {"runtime.allglen"}, {"runtime.allgptr"}, {"runtime.waitReasonStrings"},
     // Names of stop-the-world reasons (runtime/proc.go, go1.21+; go1.19 has none).
     {"runtime.stwReasonStrings"},
-    // The size-class tables (runtime/sizeclasses.go up to go1.25, then
+    // The size-class tables (runtime/sizeclasses.go up to go1.24, then
     // internal/runtime/gc/sizeclasses.go).
     {"runtime.class_to_size", "internal/runtime/gc.SizeClassToSize"},
     {"runtime.class_to_allocnpages", "internal/runtime/gc.SizeClassToNPages"},

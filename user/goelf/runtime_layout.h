@@ -32,7 +32,7 @@ struct ResolvedField {
 };
 
 // A global and the names it has had across releases ("runtime.class_to_size", then
-// "internal/runtime/gc.SizeClassToSize" from go1.26).
+// "internal/runtime/gc.SizeClassToSize" from go1.25: the generator found it so).
 struct GlobalSpec {
   std::vector<std::string_view> names;
   GlobalSpec(std::initializer_list<std::string_view> n) : names(n) {}

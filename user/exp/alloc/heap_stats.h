@@ -42,7 +42,7 @@ struct SizeClasses {
   std::optional<uint64_t> objects_per_span(uint32_t cls) const;
 };
 
-// The uint16 table runtime.class_to_size (gc.SizeClassToSize from go1.26) and its npages
+// The uint16 table runtime.class_to_size (gc.SizeClassToSize from go1.25) and its npages
 // twin, wherever the layout found them (.symtab, DWARF, or a stripped binary's code).
 Result<SizeClasses> read_size_classes(const goelf::GoBinary& bin,
                                      const goelf::RuntimeLayout& layout);
