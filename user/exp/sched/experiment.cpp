@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -378,11 +379,16 @@ Result<report::Report> run_sched(const SchedOptions& o,
       c.evidence = lines.empty() ? "no schedtrace line in the command's stderr"
                                  : "no snapshots: " + sum.snapshots_missing;
     } else {
-      c.result = st_queued == gri_queued ? "verified" : "refuted";
+      // Near the threshold the two samplers fall either side of it by chance (the lab's lock
+      // mode, once each on go1.19, 1.22, 1.25, 1.26, 1.27: e.g. schedtrace 0.51, gri 0.30):
+      // means closer than the threshold itself agree too.
+      bool close = std::abs(st_queued_mean - gri_queued_mean) < kQueuedMin;
+      c.result = st_queued == gri_queued || close ? "verified" : "refuted";
       c.evidence = fmt::format(
           "goroutines queued for a P, mean (runnext left out, as schedtrace does; queued: at "
-          "least {}): schedtrace {:.2f} over {} lines, gri {:.2f} over {} snapshots; maxima: "
-          "schedtrace global {}, local {}; gri global {}, local {} (runnext included)",
+          "least {}; means closer than that agree): schedtrace {:.2f} over {} lines, gri {:.2f} "
+          "over {} snapshots; maxima: schedtrace global {}, local {}; gri global {}, local {} "
+          "(runnext included)",
           kQueuedMin, st_queued_mean, lines.size(), gri_queued_mean, sum.samples, st_global_max,
           st_local_max, sum.global_max, gri_local_max);
     }
