@@ -33,7 +33,8 @@ Result<ContainerRun> run_once(const std::string& exe, const std::string& env, ui
   run.exited_ok = exit == "exited with status 0";
   for (const auto& c : r->data["cycles"]) {
     run.cycles++;
-    run.max_goal_bytes = std::max(run.max_goal_bytes, c["heap_goal_bytes"].get<uint64_t>());
+    run.goals.push_back(c["heap_goal_bytes"].get<uint64_t>());
+    run.max_goal_bytes = std::max(run.max_goal_bytes, run.goals.back());
   }
   run.report = std::move(*r);
   return run;
@@ -44,7 +45,11 @@ Result<ContainerRun> run_once(const std::string& exe, const std::string& env, ui
 Result<ContainerResult> run_container(const std::string& exe, uint64_t cgroup_mib) {
   ContainerResult out;
   out.cgroup_limit_bytes = cgroup_mib << 20;
-  out.memory_limit_bytes = out.cgroup_limit_bytes / 10 * 9;
+  // GOMEMLIMIT is soft: the heap overshoots it while a cycle runs. The workload's peak RSS with
+  // the limit at 90 MiB was 86-89 MiB, once 98.8 MiB (go1.24), and go1.22 was OOM-killed in 1
+  // of 5 runs in the 100 MiB cgroup; at 80 MiB the peaks were 75-80 MiB, at most 93.4 MiB
+  // (5 runs on each of eight releases, /usr/bin/time). 80% leaves room for that overshoot.
+  out.memory_limit_bytes = out.cgroup_limit_bytes / 10 * 8;
   auto a = run_once(exe, "GOMEMLIMIT=off", out.cgroup_limit_bytes, "gogc");
   if (!a) return a.error();
   auto b = run_once(exe, fmt::format("GOMEMLIMIT={}", out.memory_limit_bytes),
@@ -52,9 +57,15 @@ Result<ContainerResult> run_container(const std::string& exe, uint64_t cgroup_mi
   if (!b) return b.error();
   out.gogc_only = std::move(*a);
   out.with_limit = std::move(*b);
-  bool verified = out.gogc_only.oom_killed && !out.with_limit.oom_killed &&
-                  out.with_limit.exited_ok &&
-                  out.with_limit.max_goal_bytes <= out.memory_limit_bytes;
+  // The goal is not bounded by the limit in every cycle: when the memory-limit goal is not the
+  // lower one (a small heap early on) and a cycle started late, the goal is the heap at the
+  // trigger + 64 KiB (heapGoalInternal's minRunway, go1.19-1.27 runtime/mgcpacer.go); seen
+  // once in 32 runs, go1.25: 88.0 MiB against an 80 MiB limit. The verdict is the OOM.
+  out.cycles_over_limit = static_cast<uint64_t>(
+      std::count_if(out.with_limit.goals.begin(), out.with_limit.goals.end(),
+                    [&](uint64_t g) { return g > out.memory_limit_bytes; }));
+  bool verified =
+      out.gogc_only.oom_killed && !out.with_limit.oom_killed && out.with_limit.exited_ok;
   auto mib = [](uint64_t b) { return static_cast<double>(b) / (1 << 20); };
   out.verdict = {
       "EXP-05.memlimit",
@@ -62,14 +73,15 @@ Result<ContainerResult> run_container(const std::string& exe, uint64_t cgroup_mi
       verified ? "verified" : "refuted",
       fmt::format("in a {} MiB memory cgroup: GOGC=100 alone {} after {} cycles (largest heap "
                   "goal {:.1f} MiB); with GOMEMLIMIT={:.0f} MiB {} after {} cycles (largest "
-                  "goal {:.1f} MiB)",
+                  "goal {:.1f} MiB, {} cycles with a goal above the limit)",
                   cgroup_mib, out.gogc_only.oom_killed ? "was OOM-killed" : "survived",
                   out.gogc_only.cycles, mib(out.gogc_only.max_goal_bytes),
                   mib(out.memory_limit_bytes),
                   out.with_limit.oom_killed ? "was OOM-killed"
                   : out.with_limit.exited_ok ? "finished"
                                              : "failed",
-                  out.with_limit.cycles, mib(out.with_limit.max_goal_bytes))};
+                  out.with_limit.cycles, mib(out.with_limit.max_goal_bytes),
+                  out.cycles_over_limit)};
   return out;
 }
 

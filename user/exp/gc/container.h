@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "report/report.h"
@@ -12,24 +13,26 @@
 namespace gri::exp::gc {
 
 struct ContainerRun {
-  std::string env;      // "GOGC=100" or "GOMEMLIMIT=90MiB"
+  std::string env;      // "GOGC=100" or "GOMEMLIMIT=80MiB"
   bool oom_killed = false;
   bool exited_ok = false;
   uint64_t cycles = 0;
   uint64_t max_goal_bytes = 0;
+  std::vector<uint64_t> goals;  // gcControllerState.lastHeapGoal of every cycle
   report::Report report;
 };
 
 struct ContainerResult {
   uint64_t cgroup_limit_bytes = 0;
   uint64_t memory_limit_bytes = 0;  // GOMEMLIMIT of the second run
+  uint64_t cycles_over_limit = 0;   // of the second run, with a goal above GOMEMLIMIT
   ContainerRun gogc_only;
   ContainerRun with_limit;
   report::Verdict verdict;
 };
 
 // Runs go-probes/memlimit (`exe`) twice in a fresh memory cgroup of `cgroup_mib` MiB: with
-// GOGC=100 and no limit, then with GOMEMLIMIT at 90% of the cgroup's limit.
+// GOGC=100 and no limit, then with GOMEMLIMIT at 80% of the cgroup's limit.
 Result<ContainerResult> run_container(const std::string& exe, uint64_t cgroup_mib = 100);
 
 }  // namespace gri::exp::gc
