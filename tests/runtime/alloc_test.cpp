@@ -172,7 +172,7 @@ TEST(AllocUsage, BadFlagValuesAreUsageErrors) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Toolchains, AllocTest,
-                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
+                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie", "-cgo"})),
                          [](const auto& info) {
                            return param_name(info.param.label + info.param.variant);
                          });

@@ -189,7 +189,7 @@ INSTANTIATE_TEST_SUITE_P(Toolchains, GcContainer, ::testing::ValuesIn(go_labels(
 
 // Stripped binaries too: their functions come from .gopclntab alone.
 INSTANTIATE_TEST_SUITE_P(Toolchains, GcWalkingSkeleton,
-                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
+                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie", "-cgo"})),
                          [](const auto& info) {
                            return param_name(info.param.label + info.param.variant);
                          });

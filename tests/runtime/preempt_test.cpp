@@ -150,7 +150,7 @@ TEST_P(PreemptOffTest, AsyncPreemptOffLeavesLoopsUncut) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Toolchains, PreemptTest,
-                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
+                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie", "-cgo"})),
                          [](const auto& info) {
                            return param_name(info.param.label + info.param.variant);
                          });

@@ -100,7 +100,7 @@ TEST_P(SchedTest, ImbalanceQueuesAsSchedtraceShows) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Toolchains, SchedTest,
-                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
+                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie", "-cgo"})),
                          [](const auto& info) {
                            return param_name(info.param.label + info.param.variant);
                          });

@@ -147,7 +147,7 @@ TEST_P(StealTest, RetProbesMatchAttempts) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Toolchains, StealTest,
-                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
+                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie", "-cgo"})),
                          [](const auto& info) {
                            return param_name(info.param.label + info.param.variant);
                          });

@@ -80,7 +80,7 @@ TEST_P(TraceTest, OneProcMeansEveryCallOnP0) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Toolchains, TraceTest,
-                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
+                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie", "-cgo"})),
                          [](const auto& info) {
                            return param_name(info.param.label + info.param.variant);
                          });

@@ -83,7 +83,7 @@ TEST_P(WbTest, ExactCountsMarkingAndWatchFollowsOneObject) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Toolchains, WbTest,
-                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie"})),
+                         ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie", "-cgo"})),
                          [](const auto& info) {
                            return param_name(info.param.label + info.param.variant);
                          });

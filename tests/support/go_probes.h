@@ -17,7 +17,7 @@ std::vector<std::string> go_labels();
 // A label's minor release: "go1.23" -> 23, for what changed between runtime releases.
 int go_minor(const std::string& label);
 
-// build/go-probes/<label>/<name><variant>, variant "" | "-stripped" | "-pie".
+// build/go-probes/<label>/<name><variant>, variant "" | "-stripped" | "-pie" | "-cgo" (go-probes/CMakeLists.txt).
 std::string probe_path(const std::string& label, const std::string& name,
                        const std::string& variant = "");
 
@@ -44,12 +44,12 @@ class TempDir {
 // One built workload binary: a test parameter.
 struct ProbeBinary {
   std::string label;    // "go1.26"
-  std::string variant;  // "", "-stripped", "-pie"
+  std::string variant;  // "", "-stripped", "-pie", "-cgo"
   std::string path(const std::string& name) const { return probe_path(label, name, variant); }
   int minor() const { return go_minor(label); }
 };
 
-// Every toolchain's binary in each of the variants.
+// Every toolchain's binary in each of the variants (-cgo where it is built).
 std::vector<ProbeBinary> probe_binaries(std::initializer_list<const char*> variants);
 
 void PrintTo(const ProbeBinary& b, std::ostream* os);

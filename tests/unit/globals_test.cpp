@@ -46,12 +46,21 @@ const Section* section_at(const GoBinary& bin, uint64_t addr) {
 
 class Globals : public ::testing::TestWithParam<std::string> {};
 
+void expect_found_at_symtab_address(const std::string& plain_path);
+
 // Every global of the catalog, as .symtab has it on the plain build: found at the same
 // address on the strip(1)ped copy, from code; absent ones said absent.
+// PIE and cgo (externally linked) builds too.
 TEST_P(Globals, StripOfThePlainBuildFindsEveryGlobalAtItsSymtabAddress) {
+  for (const ProbeBinary& b : probe_binaries({"", "-pie", "-cgo"})) {
+    if (b.label == GetParam()) expect_found_at_symtab_address(b.path("gc"));
+  }
+}
+
+void expect_found_at_symtab_address(const std::string& plain_path) {
+  SCOPED_TRACE(plain_path);
   TempDir dir;
   std::string copy = dir.path() + "/gc";
-  std::string plain_path = probe_path(GetParam(), "gc");
   ASSERT_EQ(std::system(("strip --strip-all -o " + copy + " " + plain_path).c_str()), 0);
   GoBinary plain = open(plain_path), stripped = open(copy);
   ASSERT_TRUE(stripped.stripped());
