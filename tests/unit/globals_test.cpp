@@ -37,6 +37,13 @@ GoBinary open(const std::string& path) {
   return std::move(*bin);
 }
 
+// `strip --strip-all` of `binary` into dir: the same loaded bytes, no .symtab or DWARF.
+std::string stripped_copy(const TempDir& dir, const std::string& binary) {
+  std::string copy = dir.path() + "/stripped";
+  EXPECT_EQ(std::system(("strip --strip-all -o " + copy + " " + binary).c_str()), 0) << binary;
+  return copy;
+}
+
 const Section* section_at(const GoBinary& bin, uint64_t addr) {
   for (const Section& s : bin.elf().sections()) {
     if (s.addr != 0 && addr >= s.addr && addr - s.addr < s.size) return &s;
@@ -60,8 +67,7 @@ TEST_P(Globals, StripOfThePlainBuildFindsEveryGlobalAtItsSymtabAddress) {
 void expect_found_at_symtab_address(const std::string& plain_path) {
   SCOPED_TRACE(plain_path);
   TempDir dir;
-  std::string copy = dir.path() + "/gc";
-  ASSERT_EQ(std::system(("strip --strip-all -o " + copy + " " + plain_path).c_str()), 0);
+  std::string copy = stripped_copy(dir, plain_path);
   GoBinary plain = open(plain_path), stripped = open(copy);
   ASSERT_TRUE(stripped.stripped());
   RuntimeLayout layout = resolve_layout(stripped);
@@ -123,8 +129,7 @@ TEST_P(Globals, EveryStrippedWorkloadFindsGlobalsAtThePlainOffsetInTheirSection)
 // sched+8 instead, and the finder refuses the global, naming the reference.
 TEST_P(Globals, AReferenceThatNoLongerHoldsIsRefusedNotFollowed) {
   TempDir dir;
-  std::string copy = dir.path() + "/gc";
-  ASSERT_EQ(std::system(("strip --strip-all -o " + copy + " " + probe_path(GetParam(), "gc")).c_str()), 0);
+  std::string copy = stripped_copy(dir, probe_path(GetParam(), "gc"));
   GoBinary before = open(copy);
   std::string minor = GetParam().substr(2);
   const gri::goelf::CodeRef* row = nullptr;
@@ -169,10 +174,7 @@ TEST_P(Globals, AReferenceThatNoLongerHoldsIsRefusedNotFollowed) {
 
 TEST(GlobalsUnknownRelease, AreMissingWithTheReason) {
   TempDir dir;
-  std::string copy = dir.path() + "/gc";
-  ASSERT_EQ(std::system(("strip --strip-all -o " + copy + " " +
-                         probe_path(go_labels().back(), "gc")).c_str()),
-            0);
+  std::string copy = stripped_copy(dir, probe_path(go_labels().back(), "gc"));
   RuntimeLayout layout = resolve_layout(open(copy), "go1.99.0");
   for (const ResolvedGlobal& g : layout.globals) {
     EXPECT_FALSE(g.address) << g.name;
