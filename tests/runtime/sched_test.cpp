@@ -80,21 +80,22 @@ TEST_P(SchedTest, ImbalanceQueuesAsSchedtraceShows) {
   EXPECT_TRUE(verdict(j, "EXP-01.lock").starts_with("refuted")) << verdict(j, "EXP-01.lock");
   const auto& c = j["data"]["crosscheck"];
   EXPECT_GT(c["schedtrace_lines"].get<int>(), 5) << c.dump();
-  // Batches of 1000 new goroutines overflow the spawner's 256-entry local queue into the
+  // 1000 goroutines in flight overflow the spawner's 256-entry local queue into the
   // global queue (runqputslow): both accounts see a queue non-empty.
   EXPECT_GT(c["schedtrace_global_max"].get<int>() + c["schedtrace_local_max"].get<int>(), 0)
       << c.dump();
   EXPECT_GT(c["gri_global_max"].get<int>() + c["gri_local_max"].get<int>(), 0) << c.dump();
-  // The same time-average from both, sampled at other instants (measured go1.26: 480.35
-  // from schedtrace, 487.23 from gri). The queue is a sawtooth from 0 to about 1000 per batch,
-  // so 15 schedtrace lines estimate its mean to about +-80 (one standard error); CI once saw
-  // schedtrace 629.9 over 15 lines against gri 317.6 over 37 snapshots (go1.19 PIE). The band
-  // is wide for that reason; a wrong field read (zero, or a count of something else) still
-  // falls outside it.
+  // The same time-average from both, sampled at other instants. The spawner keeps 1000
+  // goroutines in flight, so the queues stay near 998 (2 running) from the first batch to the
+  // drain; schedtrace's lines before the spawner starts and during the drain pull its mean
+  // down a little. Measured, 3 runs each, go1.19 plain/PIE, go1.26, go1.27 stripped:
+  // schedtrace 840-999, gri 970-992. The batches this workload had before ran a sawtooth
+  // whose 10 ms period divides schedtrace's 100 ms, and CI saw means from 139 to 630 against
+  // gri's 318-453. A wrong field read (zero, or a count of something else) falls outside.
   double st = c["schedtrace_queued_mean"].get<double>(), gri = c["gri_queued_mean"].get<double>();
-  EXPECT_GE(st, 0.5) << c.dump();
-  EXPECT_GE(gri, 0.4 * st) << c.dump();
-  EXPECT_LE(gri, 2.5 * st) << c.dump();
+  EXPECT_GE(st, 500) << c.dump();
+  EXPECT_GE(gri, 0.75 * st) << c.dump();
+  EXPECT_LE(gri, 1.33 * st) << c.dump();
   EXPECT_TRUE(verdict(j, "EXP-01.crosscheck").starts_with("verified"))
       << verdict(j, "EXP-01.crosscheck");
 }

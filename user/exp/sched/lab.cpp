@@ -17,12 +17,12 @@ struct Mode {
 };
 
 // go-probes/sched: cpu has 4 x GOMAXPROCS computing goroutines, lock 8 goroutines on one
-// sync.Mutex, imbalance one goroutine spawning batches of 1000 computing ones (more work
+// sync.Mutex, imbalance one goroutine keeping 1000 computing ones in flight (more work
 // than Ps, no lock).
 constexpr Mode kModes[] = {
     {"cpu", "4 x GOMAXPROCS goroutines computing", "verified", "refuted"},
     {"lock", "8 goroutines taking turns on one sync.Mutex", "refuted", "verified"},
-    {"imbalance", "one goroutine spawning batches of 1000", "verified", "refuted"},
+    {"imbalance", "one goroutine keeping 1000 in flight", "verified", "refuted"},
 };
 
 }  // namespace
