@@ -158,7 +158,7 @@ TEST_P(GcWalkingSkeleton, GcExperimentCrosscheckAgreesWithGctrace) {
 }
 
 // The container run: go-probes/memlimit (60 MiB live, 400 MiB of garbage) in a 100 MiB
-// memory cgroup is OOM-killed with GOGC=100 alone and finishes with GOMEMLIMIT at 80 MiB,
+// memory cgroup is OOM-killed with GOGC=100 alone and finishes with GOMEMLIMIT at 75 MiB,
 // whose heap goal stays under the limit in at least 9 cycles of 10.
 class GcContainer : public ::testing::TestWithParam<std::string> {
  protected:

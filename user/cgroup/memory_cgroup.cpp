@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -90,6 +91,17 @@ Status MemoryCgroup::add(pid_t pid) const {
 Result<uint64_t> MemoryCgroup::oom_kills() const {
   return v2_ ? read_key(path_ + "/memory.events", "oom_kill")
              : read_key(path_ + "/memory.oom_control", "oom_kill");
+}
+
+Result<uint64_t> MemoryCgroup::peak_bytes() const {
+  std::string path = path_ + (v2_ ? "/memory.peak" : "/memory.max_usage_in_bytes");
+  auto text = read_text_file(path);
+  if (!text) return make_error("cannot read {} (v2 needs Linux 5.19+)", path);
+  try {
+    return static_cast<uint64_t>(std::stoull(*text));
+  } catch (const std::exception&) {
+    return make_error("{}: not a byte count: {}", path, *text);
+  }
 }
 
 }  // namespace gri::cgroup

@@ -24,6 +24,9 @@ class MemoryCgroup {
   Status add(pid_t pid) const;
   // OOM kills in this cgroup so far (v1 memory.oom_control, v2 memory.events "oom_kill").
   Result<uint64_t> oom_kills() const;
+  // The most memory charged to the cgroup so far (v1 memory.max_usage_in_bytes, v2
+  // memory.peak, Linux 5.19+).
+  Result<uint64_t> peak_bytes() const;
   const std::string& path() const { return path_; }
   bool v2() const { return v2_; }
 

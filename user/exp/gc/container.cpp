@@ -29,6 +29,7 @@ Result<ContainerRun> run_once(const std::string& exe, const std::string& env, ui
   ContainerRun run;
   run.env = env;
   run.oom_killed = *kills > 0;
+  if (auto peak = cg->peak_bytes()) run.peak_bytes = *peak;
   std::string exit = r->data.value("command_exit", "");
   run.exited_ok = exit == "exited with status 0";
   for (const auto& c : r->data["cycles"]) {
@@ -47,9 +48,12 @@ Result<ContainerResult> run_container(const std::string& exe, uint64_t cgroup_mi
   out.cgroup_limit_bytes = cgroup_mib << 20;
   // GOMEMLIMIT is soft: the heap overshoots it while a cycle runs. The workload's peak RSS with
   // the limit at 90 MiB was 86-89 MiB, once 98.8 MiB (go1.24), and go1.22 was OOM-killed in 1
-  // of 5 runs in the 100 MiB cgroup; at 80 MiB the peaks were 75-80 MiB, at most 93.4 MiB
-  // (5 runs on each of eight releases, /usr/bin/time). 80% leaves room for that overshoot.
-  out.memory_limit_bytes = out.cgroup_limit_bytes / 10 * 8;
+  // of 5 runs in the 100 MiB cgroup. At 80 MiB the cgroup's peak charge was 73.9-87.8 MiB in
+  // 24 quiet runs (three on each of eight releases), 93.4 MiB once under load, and go1.22 was
+  // OOM-killed once in a cold tools/test. At 75 MiB: 67.0-86.7 MiB in 32 runs, the highest
+  // on go1.22 again (its overshoot is about 12 MiB at either limit). 75% leaves 13 MiB above
+  // that.
+  out.memory_limit_bytes = out.cgroup_limit_bytes / 4 * 3;
   auto a = run_once(exe, "GOMEMLIMIT=off", out.cgroup_limit_bytes, "gogc");
   if (!a) return a.error();
   auto b = run_once(exe, fmt::format("GOMEMLIMIT={}", out.memory_limit_bytes),
@@ -72,16 +76,17 @@ Result<ContainerResult> run_container(const std::string& exe, uint64_t cgroup_mi
       "GOMEMLIMIT prevents the OOM that GOGC alone does not",
       verified ? "verified" : "refuted",
       fmt::format("in a {} MiB memory cgroup: GOGC=100 alone {} after {} cycles (largest heap "
-                  "goal {:.1f} MiB); with GOMEMLIMIT={:.0f} MiB {} after {} cycles (largest "
-                  "goal {:.1f} MiB, {} cycles with a goal above the limit)",
+                  "goal {:.1f} MiB, peak charge {:.1f} MiB); with GOMEMLIMIT={:.0f} MiB {} after {} "
+                  "cycles (largest goal {:.1f} MiB, {} cycles with a goal above the limit, peak "
+                  "charge {:.1f} MiB)",
                   cgroup_mib, out.gogc_only.oom_killed ? "was OOM-killed" : "survived",
                   out.gogc_only.cycles, mib(out.gogc_only.max_goal_bytes),
-                  mib(out.memory_limit_bytes),
+                  mib(out.gogc_only.peak_bytes), mib(out.memory_limit_bytes),
                   out.with_limit.oom_killed ? "was OOM-killed"
                   : out.with_limit.exited_ok ? "finished"
                                              : "failed",
                   out.with_limit.cycles, mib(out.with_limit.max_goal_bytes),
-                  out.cycles_over_limit)};
+                  out.cycles_over_limit, mib(out.with_limit.peak_bytes))};
   return out;
 }
 

@@ -13,11 +13,12 @@
 namespace gri::exp::gc {
 
 struct ContainerRun {
-  std::string env;      // "GOGC=100" or "GOMEMLIMIT=80MiB"
+  std::string env;      // "GOGC=100" or "GOMEMLIMIT=78643200"
   bool oom_killed = false;
   bool exited_ok = false;
   uint64_t cycles = 0;
   uint64_t max_goal_bytes = 0;
+  uint64_t peak_bytes = 0;      // the cgroup's peak charge (0: the kernel does not say)
   std::vector<uint64_t> goals;  // gcControllerState.lastHeapGoal of every cycle
   report::Report report;
 };
@@ -32,7 +33,7 @@ struct ContainerResult {
 };
 
 // Runs go-probes/memlimit (`exe`) twice in a fresh memory cgroup of `cgroup_mib` MiB: with
-// GOGC=100 and no limit, then with GOMEMLIMIT at 80% of the cgroup's limit.
+// GOGC=100 and no limit, then with GOMEMLIMIT at 75% of the cgroup's limit.
 Result<ContainerResult> run_container(const std::string& exe, uint64_t cgroup_mib = 100);
 
 }  // namespace gri::exp::gc

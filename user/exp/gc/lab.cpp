@@ -38,7 +38,7 @@ void lab_gc(const LabContext& ctx, lab::Outcomes& out) {
     }
   }
   fmt::print("  workload: go-probes/memlimit, 60 MiB live then 400 MiB of garbage, in a 100 MiB\n"
-             "  memory cgroup: GOGC=100 alone, then GOMEMLIMIT at 80% of the cgroup's limit\n");
+             "  memory cgroup: GOGC=100 alone, then GOMEMLIMIT at 75% of the cgroup's limit\n");
   for (const std::string& v : ctx.go_versions) {
     auto r = run_container(fmt::format("{}/{}/memlimit", ctx.probes_dir, v));
     if (!r) {
