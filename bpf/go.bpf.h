@@ -67,6 +67,22 @@ static __always_inline __u32 read_u32(__u64 addr)
 	return v;
 }
 
+static __always_inline __u16 read_u16(__u64 addr)
+{
+	__u16 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static __always_inline __u8 read_u8(__u64 addr)
+{
+	__u8 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
 /* The goroutine ID of g (0 for a g0 or when unreadable). */
 static __always_inline __u64 go_goid(__u64 g, const volatile struct go_offsets *o)
 {

@@ -17,7 +17,8 @@ std::vector<std::string> go_labels();
 // A label's minor release: "go1.23" -> 23, for what changed between runtime releases.
 int go_minor(const std::string& label);
 
-// build/go-probes/<label>/<name><variant>, variant "" | "-stripped" | "-pie" | "-cgo" (go-probes/CMakeLists.txt).
+// build/go-probes/<label>/<name><variant>, variant "" | "-stripped" | "-pie" | "-cgo" | "-noswiss" |
+// "-noswiss-stripped" (go-probes/CMakeLists.txt).
 std::string probe_path(const std::string& label, const std::string& name,
                        const std::string& variant = "");
 
@@ -44,13 +45,15 @@ class TempDir {
 // One built workload binary: a test parameter.
 struct ProbeBinary {
   std::string label;    // "go1.26"
-  std::string variant;  // "", "-stripped", "-pie", "-cgo"
+  std::string variant;  // "", "-stripped", "-pie", "-cgo", "-noswiss", ...
   std::string path(const std::string& name) const { return probe_path(label, name, variant); }
   int minor() const { return go_minor(label); }
 };
 
-// Every toolchain's binary in each of the variants (-cgo where it is built).
-std::vector<ProbeBinary> probe_binaries(std::initializer_list<const char*> variants);
+// Every toolchain's binary in each of the variants (-cgo and -noswiss* where go-probe `name`
+// is built so).
+std::vector<ProbeBinary> probe_binaries(std::initializer_list<const char*> variants,
+                                        const std::string& name = "gc");
 
 void PrintTo(const ProbeBinary& b, std::ostream* os);
 

@@ -27,8 +27,9 @@ constexpr std::array<Experiment, 8> kExperiments = {{
      gc::lab_gc, ""},
     {"EXP-06", "wb", "when is the write barrier on, and what does it buffer and shade?", 6,
      wb::lab_wb, ""},
-    {"EXP-07", "maps", "swiss map vs bucket map on the same workload", 0, nullptr, ""},
-    {"EXP-08", "timers", "per-P timer heaps, where timers run, lock contention", 0, nullptr, ""},
+    {"EXP-07", "maps", "swiss map vs bucket map on the same workload", 13, nullptr,
+     "gri maps: growths, CPU in map code"},
+    {"EXP-08", "timers", "per-P timer heaps, where timers run, lock contention", 14, nullptr, ""},
 }};
 
 bool iequal(std::string_view a, std::string_view b) {

@@ -87,7 +87,9 @@ std::vector<FieldSpec> make_catalog() {
                          heap = "runtime.mheap", work = "runtime.workType",
                          stats = "runtime.mstats", delta = "runtime.heapStatsDelta",
                          mcache = "runtime.mcache", span = "runtime.mspan",
-                         type = "runtime._type", abi_type = "internal/abi.Type";
+                         type = "runtime._type", abi_type = "internal/abi.Type",
+                         hmap = "runtime.hmap", swiss = "internal/runtime/maps.Map",
+                         table = "internal/runtime/maps.table";
   return {
       // runtime.g (runtime2.go). goid moved 152 -> 160 -> 152 (1.23-1.24 only, per
       // offsets-amd64.md): never assume it.
@@ -290,6 +292,28 @@ std::vector<FieldSpec> make_catalog() {
       // (runtime/type.go), abi.Type.PtrBytes since _type became internal/abi.Type (1.21).
       {"_type.ptrdata", type, {"ptrdata"}},
       {"abi.Type.PtrBytes", abi_type, {"PtrBytes"}},
+
+      // EXP-07. The bucket map's header (runtime/map.go up to 1.23, map_noswiss.go in 1.24
+      // and 1.25 with GOEXPERIMENT=noswissmap): B is log2 of the bucket count, flags bit 8
+      // sameSizeGrow; absent from a swiss binary.
+      {"hmap.count", hmap, {"count"}},
+      {"hmap.flags", hmap, {"flags"}},
+      {"hmap.B", hmap, {"B"}},
+      {"hmap.noverflow", hmap, {"noverflow"}},
+      {"hmap.buckets", hmap, {"buckets"}},
+      {"hmap.oldbuckets", hmap, {"oldbuckets"}},
+      {"hmap.nevacuate", hmap, {"nevacuate"}},
+      // The swiss map (internal/runtime/maps/map.go and table.go, 1.24+): dirLen 0 is a
+      // small map, one group of 8 slots at dirPtr; else a directory of *table.
+      {"maps.Map.used", swiss, {"used"}},
+      {"maps.Map.dirPtr", swiss, {"dirPtr"}},
+      {"maps.Map.dirLen", swiss, {"dirLen"}},
+      {"maps.Map.globalDepth", swiss, {"globalDepth"}},
+      {"maps.table.used", table, {"used"}},
+      {"maps.table.capacity", table, {"capacity"}},
+      {"maps.table.growthLeft", table, {"growthLeft"}},
+      {"maps.table.localDepth", table, {"localDepth"}},
+      {"maps.table.groups.lengthMask", table, {"groups.lengthMask"}},
   };
 }
 

@@ -38,6 +38,7 @@ Result<SessionEnd> run_session(probe::Target& t, std::optional<double> duration_
       out.gomaxprocs_why = snap.error().message;
       return std::nullopt;
     }
+    out.load_bias = snap->load_bias();
     if (auto ok = snap->available(); !ok) {
       out.gomaxprocs_why = ok.error().message;
       return std::nullopt;

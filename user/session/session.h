@@ -3,6 +3,7 @@
 // Shared by gri trace and the experiments.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,9 @@ struct SessionEnd {
   double elapsed_s = 0;
   std::optional<int> gomaxprocs;
   std::string gomaxprocs_why;  // why it could not be read, when it could not
+  // Run-time minus link-time addresses of the target's executable (non-zero for PIE), from
+  // /proc/PID/maps once it ran: for a launched command, after its exec.
+  std::optional<uint64_t> load_bias;
 };
 
 Result<SessionEnd> run_session(probe::Target& target, std::optional<double> duration_s);

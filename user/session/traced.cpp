@@ -58,4 +58,9 @@ report::Overhead overhead(const probe::SelftestResult& cost, uint64_t emulated_h
   return {hits, hits ? ns / static_cast<double>(hits) : cost.ns_per_hit, ns / 1e9};
 }
 
+std::string how_it_stops(const TargetOptions& o) {
+  return o.duration_s ? fmt::format("stops after {} s or Ctrl-C", *o.duration_s)
+                      : std::string("Ctrl-C stops");
+}
+
 }  // namespace gri::session

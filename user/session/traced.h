@@ -48,6 +48,10 @@ Result<Traced> open_traced(std::string_view name, const TargetOptions& options,
 // Ends the session: a launched command that did not exit is stopped (SIGTERM, then SIGKILL).
 void end_session(Traced& traced, const SessionEnd& end);
 
+// How the session will end, for the progress line: "stops after 5 s or Ctrl-C" (-d) or
+// "Ctrl-C stops".
+std::string how_it_stops(const TargetOptions& options);
+
 // The report's common keys: experiment, target (pid, exe, Go version, GOMAXPROCS), duration,
 // a degraded entry when GOMAXPROCS could not be read, and how a launched command ended.
 report::Report begin_report(std::string_view experiment, const Traced& traced,

@@ -250,8 +250,7 @@ Result<report::Report> run_alloc(const AllocOptions& o,
   }
   if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
   progress(fmt::format("counting the allocations of PID {} ({}); {}", t.pid(), go_version,
-                       o.duration_s ? fmt::format("stops after {} s or Ctrl-C", *o.duration_s)
-                                    : std::string("Ctrl-C stops")));
+                       session::how_it_stops(o)));
 
   CounterSampler sampler(t.pid(), *classes, **probes,
                          std::chrono::milliseconds(static_cast<int64_t>(o.interval_s * 1000)));

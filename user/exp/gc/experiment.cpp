@@ -84,8 +84,7 @@ Result<report::Report> run_gc(const GcOptions& o,
   }
   if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
   progress(fmt::format("tracing the GC of PID {} ({}); {}", t.pid(), traced->bin.build().go_version,
-                       o.duration_s ? fmt::format("stops after {} s or Ctrl-C", *o.duration_s)
-                                    : std::string("Ctrl-C stops")));
+                       session::how_it_stops(o)));
 
   if (o.before_start && t.launched()) {
     if (auto st = o.before_start(t.pid()); !st) return st.error();

@@ -126,8 +126,7 @@ Result<report::Report> run_sched(const SchedOptions& o,
   if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
   progress(fmt::format("tracing the scheduler of PID {} ({}), snapshots at {} Hz; {}", t.pid(),
                        traced->bin.build().go_version, o.rate_hz,
-                       o.duration_s ? fmt::format("stops after {} s or Ctrl-C", *o.duration_s)
-                                    : std::string("Ctrl-C stops")));
+                       session::how_it_stops(o)));
 
   Sampler sampler(t.pid(), o.rate_hz);
   auto session = session::run_session(t, o.duration_s);

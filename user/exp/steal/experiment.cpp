@@ -102,8 +102,7 @@ Result<report::Report> run_steal(const StealOptions& o,
   if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
   progress(fmt::format("tracing the work stealing of PID {} ({}); {}", t.pid(),
                        traced->bin.build().go_version,
-                       o.duration_s ? fmt::format("stops after {} s or Ctrl-C", *o.duration_s)
-                                    : std::string("Ctrl-C stops")));
+                       session::how_it_stops(o)));
   auto session = session::run_session(t, o.duration_s);
   if (!session) return session.error();
   auto counts = (*probes)->read();

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Map experiment (EXP-07): every growth of a Go map, and where the target's CPU time goes.
+ *
+ * Growth functions (go1.19-1.23 and GOEXPERIMENT=noswissmap: src/runtime/map.go or
+ * map_noswiss.go; go1.24+: src/internal/runtime/maps/map.go and table.go):
+ *   runtime.hashGrow(t *maptype, h *hmap): h RBX. Allocates the new bucket array and sets
+ *     h.B += 1 (or leaves B for a same-size growth, flags |= sameSizeGrow); evacuation is
+ *     incremental, done by later writes (growWork), so the call is only its first step.
+ *   (*Map).growToSmall(m, typ): m RAX. A map without storage gets one group of 8 slots.
+ *   (*Map).growToTable(m, typ): m RAX. The small group's entries move into a table.
+ *   (*table).grow(t, typ, m, newCapacity uint16): t RAX, m RCX, newCapacity RDI.
+ *   (*table).split(t, typ, m): t RAX, m RCX. A table at maxTableCapacity is split in two.
+ * Go calls these with ABIInternal (go.bpf.h): arguments in registers at the entry probe.
+ * The entry remembers what it read for the goroutine (g, R14: a growth allocates and may
+ * resume on another thread), the RET probe (a plain uprobe on each RET instruction, never a
+ * uretprobe) reads the result and sends one event.
+ *
+ * cpu-clock samples: the user pc of every sample of a target thread, counted per pc; user
+ * space names the function.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "go.bpf.h"
+#include "events.bpf.h"
+#include "maps.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile struct maps_config cfg = {};
+__u64 lost_events = 0;	/* growth events that found the ring full */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAPS_CTR_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+/* Growths under way, by g (max_entries set by user space). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct maps_growth_event);
+} inflight SEC(".maps");
+
+/* cpu-clock samples by user pc (max_entries set by user space). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, __u64);
+} samples SEC(".maps");
+
+static __always_inline void add(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+SEC("uprobe")
+int maps_grow_entry(struct pt_regs *ctx)
+{
+	struct maps_growth_event e = {};
+	__u64 g = go_g(ctx);
+
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	add(MAPS_CTR_ENTRIES);
+	e.kind = (__u32)bpf_get_attach_cookie(ctx);
+	e.goid_g = g;
+	switch (e.kind) {
+	case MAPS_GROW_HASHGROW:
+		e.map = go_arg(ctx, 1);
+		e.entries = read_u64(e.map + cfg.hmap_count);
+		e.cap_before = 8u << (read_u8(e.map + cfg.hmap_B) & 31);
+		break;
+	case MAPS_GROW_TO_SMALL:
+	case MAPS_GROW_TO_TABLE:
+		e.map = go_arg(ctx, 0);
+		e.entries = read_u64(e.map + cfg.map_used);
+		e.cap_before = e.kind == MAPS_GROW_TO_SMALL ? 0 : 8;
+		break;
+	case MAPS_GROW_TABLE:
+	case MAPS_GROW_SPLIT:
+		e.table = go_arg(ctx, 0);
+		e.map = go_arg(ctx, 2);
+		e.entries = read_u64(e.map + cfg.map_used);
+		e.table_entries = read_u16(e.table + cfg.table_used);
+		e.cap_before = read_u16(e.table + cfg.table_capacity);
+		/* split: two tables of the old one's capacity (maxTableCapacity), table.go */
+		e.cap_after = e.kind == MAPS_GROW_TABLE ? (__u16)go_arg(ctx, 3) : 2 * e.cap_before;
+		break;
+	default:
+		return 0;
+	}
+	e.start_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&inflight, &g, &e, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int maps_grow_return(struct pt_regs *ctx)
+{
+	struct maps_growth_event *f, e;
+	__u64 g = go_g(ctx), dir = 0;
+
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	f = bpf_map_lookup_elem(&inflight, &g);
+	if (!f) {
+		add(MAPS_CTR_NO_ENTRY);
+		return 0;
+	}
+	e = *f;
+	bpf_map_delete_elem(&inflight, &g);
+	e.end_ns = bpf_ktime_get_ns();
+	switch (e.kind) {
+	case MAPS_GROW_HASHGROW:
+		e.cap_after = 8u << (read_u8(e.map + cfg.hmap_B) & 31);
+		break;
+	case MAPS_GROW_TO_SMALL:
+		e.cap_after = 8;	/* one group: abi.SwissMapGroupSlots */
+		break;
+	case MAPS_GROW_TO_TABLE:
+		/* the directory's one table (dirPtr -> [1]*table) */
+		dir = read_u64(e.map + cfg.map_dirptr);
+		e.table = dir ? read_u64(dir) : 0;
+		e.cap_after = e.table ? read_u16(e.table + cfg.table_capacity) : 0;
+		break;
+	}
+	if (events_output(&events, &e, sizeof(e), &lost_events) == 0)
+		add(MAPS_CTR_EVENTS);
+	return 0;
+}
+
+SEC("perf_event")
+int maps_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 pc, one = 1, *n;
+
+	/* The sample interrupts the task it is about: current is right here. */
+	if (!current_in_target(cfg.tgid) || bpf_get_current_pid_tgid() >> 32 == 0)
+		return 0;
+	add(MAPS_CTR_SAMPLES);
+	pc = PT_REGS_IP(&ctx->regs);
+	if (pc >> 63)	/* a kernel address: the thread was in a system call (counted as pc 0) */
+		pc = 0;
+	n = bpf_map_lookup_elem(&samples, &pc);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+	} else if (bpf_map_update_elem(&samples, &pc, &one, BPF_NOEXIST)) {
+		n = bpf_map_lookup_elem(&samples, &pc);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		else
+			add(MAPS_CTR_SAMPLES_DROPPED);
+	}
+	return 0;
+}

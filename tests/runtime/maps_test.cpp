@@ -1,0 +1,193 @@
+// EXP-07 gri maps on go-probes/maps for every toolchain, plain, stripped, PIE, cgo, and as a
+// bucket map on go1.24/1.25 (GOEXPERIMENT=noswissmap): the map kind the binary has, and every
+// growth of the workload's map, which follows from its number of keys alone.
+//
+// A map made without a size hint and given n distinct keys, never deleted, grows (sources):
+// - bucket map (go1.19-1.23 runtime/map.go, map_noswiss.go in 1.24/1.25): mapassign calls
+//   hashGrow when the new key would make overLoadFactor(count+1, B) true, that is count+1 > 8
+//   and count+1 > loadFactorNum * (2^B / 2) (loadFactorDen 2, bucketCnt 8). loadFactorNum is
+//   13 (an average load of 6.5), but 12 in go1.21 alone, whose map.go wrote it
+//   (bucketCnt * 13 / 16) * loadFactorDen: 8 * 13 / 16 truncates to 6 (go1.22 moved the
+//   multiplication first). B goes 0 -> 1 at count 8, then at count 13 * 2^(B-1): 13, 26, 52,
+//   ... (12, 24, 48, ... on go1.21; measured here). Each growth doubles the
+//   slots, 8 * 2^B. Evacuation ends long before the next threshold (every write evacuates at
+//   least one old bucket), so none is skipped; no same-size growth without deletes.
+// - swiss map (go1.24+ internal/runtime/maps): the first key gives the map one group of 8
+//   slots (growToSmall), the 9th moves them into a table of 16 (growToTable); a table holds
+//   7/8 of its capacity (maxAvgGroupLoad), so it grows (doubles) when a key comes with
+//   used = 7/8 capacity, up to 1024 slots (maxTableCapacity), and a full table of 1024 (896
+//   used) is split in two.
+#include "exp/maps/experiment.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "exp/maps/probes.h"
+#include "go_probes.h"
+#include "report/render.h"
+
+namespace {
+
+using namespace gri::test;
+
+struct Step {
+  std::string kind;
+  uint64_t entries, before, after;
+};
+
+bool operator==(const Step& a, const Step& b) {
+  return a.kind == b.kind && a.entries == b.entries && a.before == b.before && a.after == b.after;
+}
+
+void PrintTo(const Step& s, std::ostream* os) {
+  *os << s.kind << "@" << s.entries << ":" << s.before << "->" << s.after;
+}
+
+// The growths a fresh map goes through while n distinct keys are inserted (above).
+std::vector<Step> expected_growths(bool swiss, uint64_t n, int minor) {
+  std::vector<Step> out;
+  if (!swiss) {
+    const uint64_t load_factor_num = minor == 21 ? 12 : 13;
+    uint64_t b = 0;
+    for (uint64_t count = 0; count < n; count++) {
+      uint64_t c1 = count + 1;
+      if (c1 > 8 && c1 > load_factor_num * ((uint64_t{1} << b) / 2)) {
+        out.push_back({"double", count, 8u << b, 8u << (b + 1)});
+        b++;
+      }
+    }
+    return out;
+  }
+  out.push_back({"to-small", 0, 0, 8});
+  if (n <= 8) return out;
+  out.push_back({"to-table", 8, 8, 16});
+  for (uint64_t cap = 16; cap < 1024 && cap * 7 / 8 < n; cap *= 2) {
+    out.push_back({"grow", cap * 7 / 8, cap, cap * 2});
+  }
+  return out;
+}
+
+class MapsTest : public ::testing::TestWithParam<ProbeBinary> {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "skipped: needs root (run tools/test with sudo)";
+  }
+
+  bool swiss() const {
+    return GetParam().minor() >= 24 && !GetParam().variant.starts_with("-noswiss");
+  }
+
+  nlohmann::ordered_json run(std::vector<std::string> args, uint64_t sample_hz = 0) {
+    gri::exp::maps::MapsOptions o;
+    o.command = {GetParam().path("maps")};
+    o.command.insert(o.command.end(), args.begin(), args.end());
+    o.command_stdout = dir_.path() + "/out";
+    o.sample_hz = sample_hz;
+    auto r = gri::exp::maps::run_maps(o, [](const std::string&) {});
+    EXPECT_TRUE(r) << r.error().message;
+    if (!r) return {};
+    auto j = gri::report::render_json(*r);
+    EXPECT_EQ(j["experiment"], "EXP-07");
+    EXPECT_EQ(j["data"]["kind"], swiss() ? "swiss" : "buckets");
+    EXPECT_EQ(j["lost_events"], 0) << j["degraded"].dump();
+    const auto& p = j["data"]["growth_probes"];
+    EXPECT_EQ(p["entries"], p["events"]) << p.dump();
+    EXPECT_EQ(p["returns_without_entry"], 0) << p.dump();
+    return j;
+  }
+
+  // The growths of the map that grew most (the workload's; the runtime and the flag package
+  // have small maps of their own).
+  std::vector<nlohmann::ordered_json> busiest_map(const nlohmann::ordered_json& j) {
+    std::map<uint64_t, std::vector<nlohmann::ordered_json>> by_map;
+    for (const auto& g : j["data"]["growths"]) by_map[g["map"].get<uint64_t>()].push_back(g);
+    std::vector<nlohmann::ordered_json> best;
+    for (auto& [m, gs] : by_map) {
+      if (gs.size() > best.size()) best = gs;
+    }
+    return best;
+  }
+
+  TempDir dir_;
+};
+
+// Every growth of an 800-key map, in order: kinds, entries and slots as the sources say.
+TEST_P(MapsTest, GrowthsOfOneMapAreTheOnesItsSizeCauses) {
+  for (const char* keys : {"int64", "string"}) {
+    SCOPED_TRACE(keys);
+    auto j = run({"-n", "800", "-keys", keys, "-phases", "insert"});
+    std::vector<Step> got;
+    for (const auto& g : busiest_map(j)) {
+      got.push_back({g["kind"], g["entries"], g["entries_before"], g["entries_after"]});
+      EXPECT_GE(g["us"].get<double>(), 0.0);
+    }
+    EXPECT_EQ(got, expected_growths(swiss(), 800, GetParam().minor())) << j["data"]["growths"].dump();
+  }
+}
+
+// 100,000 keys: a bucket map doubles 14 times (15 on go1.21); a swiss map grows to 1024 slots, then splits
+// full tables (896 used of 1024) until its directory holds them all.
+TEST_P(MapsTest, LargeMapSplitsFullTablesOrDoublesItsBuckets) {
+  auto j = run({"-n", "100000", "-phases", "insert,hit"}, 199);
+  auto growths = busiest_map(j);
+  if (!swiss()) {
+    std::vector<Step> got;
+    for (const auto& g : growths) got.push_back({g["kind"], g["entries"], g["entries_before"], g["entries_after"]});
+    EXPECT_EQ(got, expected_growths(false, 100000, GetParam().minor()));
+    EXPECT_EQ(got.size(), GetParam().minor() == 21 ? 15u : 14u);
+  } else {
+    uint64_t splits = 0, grows = 0;
+    for (const auto& g : growths) {
+      if (g["kind"] == "split") {
+        splits++;
+        EXPECT_EQ(g["entries_before"], 1024) << g.dump();
+        EXPECT_EQ(g["table_entries"], 896) << g.dump();
+      } else if (g["kind"] == "grow") {
+        grows++;
+        EXPECT_EQ(g["table_entries"].get<uint64_t>(), g["entries_before"].get<uint64_t>() * 7 / 8)
+            << g.dump();
+      }
+    }
+    EXPECT_EQ(grows, 6u);
+    // 100,000 keys in tables of at most 896: at least 112 tables, at most twice that (a
+    // split leaves two tables at least half full... of the keys that were in the full one).
+    EXPECT_GE(splits, 100000 / 896) << splits;
+    EXPECT_LE(splits, 2 * 100000 / 448) << splits;
+  }
+  // cpu-clock samples land in the map's functions, named from the pclntab (PIE too); those
+  // outside the Go text (a cgo binary's dynamic loader and libc) are counted apart.
+  const auto& cpu = j["data"]["cpu"];
+  EXPECT_GT(cpu["samples"].get<uint64_t>(), 0u) << cpu.dump();
+  EXPECT_EQ(cpu["unsymbolized_samples"], 0) << cpu.dump();
+  EXPECT_GT(cpu["map_samples"].get<uint64_t>(), 0u) << cpu.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Toolchains, MapsTest,
+    ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie", "-cgo", "-noswiss", "-noswiss-stripped"},
+                                       "maps")),
+    [](const auto& info) { return param_name(info.param.label + info.param.variant); });
+
+TEST(MapsCode, FunctionsAreClassed) {
+  using gri::exp::maps::map_code_class;
+  EXPECT_EQ(map_code_class("runtime.mapaccess1_fast64"), "map");
+  EXPECT_EQ(map_code_class("internal/runtime/maps.(*table).grow"), "map");
+  EXPECT_EQ(map_code_class("runtime.evacuate_faststr"), "map");
+  EXPECT_EQ(map_code_class("runtime.memhash64"), "hash");
+  EXPECT_EQ(map_code_class("runtime.aeshashbody"), "hash");
+  EXPECT_EQ(map_code_class("runtime.mallocgc"), "");
+  EXPECT_EQ(map_code_class("main.main"), "");
+}
+
+TEST(MapsUsage, BadInputIsAUsageError) {
+  gri::exp::maps::MapsOptions o;
+  o.command = {"/bin/true"};
+  o.sample_hz = 20000;
+  auto r = gri::exp::maps::run_maps(o, [](const std::string&) {});
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().usage) << r.error().message;
+}
+
+}  // namespace

@@ -1,0 +1,30 @@
+#include "cli/commands.h"
+#include "exp/maps/experiment.h"
+
+namespace gri::cli {
+
+Command add_maps_command(CLI::App& app) {
+  return tracing_command<exp::maps::MapsOptions>(
+      app, "maps", "EXP-07: map growth and CPU in map code (swiss or bucket maps)",
+      "a live process",
+      "Which map the target's runtime has (swiss from Go 1.24 on, bucket maps before and with\n"
+      "GOEXPERIMENT=noswissmap), every growth of its maps: a bucket map's hashGrow (doubling or\n"
+      "same-size), a swiss map's growToSmall, growToTable, table grow and split, with the\n"
+      "map's entries, its slots before and after and the time the call took; and the share\n"
+      "of the target's CPU time in map and hash functions, from cpu-clock samples.\n"
+      "Probes: the entry and RETs of the growth functions only (a map grows about log2(n)\n"
+      "times), never the lookups; RET probes are plain uprobes (never a uretprobe).\n"
+      "\n"
+      "EXAMPLES:\n"
+      "  sudo gri maps -p 4242 -d 10\n"
+      "  sudo gri maps -- ./server -port 8080\n"
+      "  sudo gri maps --json maps.json --sample-hz 499 -- ./batch-job\n",
+      [](CLI::App* cmd, exp::maps::MapsOptions& o) {
+        cmd->add_option("--sample-hz", o.sample_hz,
+                        "cpu-clock samples a second on each CPU, for the CPU in map code (0: none)")
+            ->capture_default_str();
+      },
+      exp::maps::run_maps);
+}
+
+}  // namespace gri::cli

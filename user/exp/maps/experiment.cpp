@@ -1,0 +1,221 @@
+#include "exp/maps/experiment.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "exp/maps/probes.h"
+#include "session/session.h"
+
+namespace gri::exp::maps {
+
+namespace {
+
+// Functions of the map table shown: the busiest map functions, then "other".
+constexpr size_t kTopFunctions = 12;
+
+double pct(uint64_t part, uint64_t whole) {
+  return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
+struct GrowthStats {
+  uint64_t n = 0;
+  double us_sum = 0, us_max = 0;
+};
+
+}  // namespace
+
+std::string map_code_class(std::string_view f) {
+  // The swiss map (go1.24+) and the compiler's entry points into either map, linknamed into
+  // the runtime: runtime.mapaccess1_fast64, mapassign_faststr, mapdelete, mapiternext,
+  // mapIterStart, mapclear, makemap... (GO-RUNTIME.md section 8).
+  if (f.starts_with("internal/runtime/maps.") || f.starts_with("runtime.map") ||
+      f.starts_with("runtime.makemap") || f.starts_with("runtime.makeBucketArray") ||
+      f.starts_with("runtime.hashGrow") || f.starts_with("runtime.growWork") ||
+      f.starts_with("runtime.evacuate") || f.starts_with("runtime.advanceEvacuationMark") ||
+      f.starts_with("runtime.(*hmap).") || f.starts_with("runtime.(*bmap).") ||
+      f.starts_with("runtime.tooManyOverflowBuckets") || f.starts_with("runtime.overLoadFactor")) {
+    return "map";
+  }
+  // The hash functions a map calls through its type's hasher (runtime/alg.go): memhash*,
+  // strhash, aeshash* (asm_amd64.s), interhash, nilinterhash, f32hash, f64hash, c64hash...
+  if (f.starts_with("runtime.memhash") || f.starts_with("runtime.strhash") ||
+      f.starts_with("runtime.aeshash") || f.starts_with("runtime.interhash") ||
+      f.starts_with("runtime.nilinterhash") || f.starts_with("runtime.typehash") ||
+      f == "runtime.f32hash" || f == "runtime.f64hash" || f == "runtime.c64hash" ||
+      f == "runtime.c128hash") {
+    return "hash";
+  }
+  return "";
+}
+
+Result<report::Report> run_maps(const MapsOptions& o,
+                                const std::function<void(const std::string&)>& progress) {
+  if (o.sample_hz > 10000) {
+    return make_usage_error("--sample-hz {} is more than 10000 samples a second on each CPU",
+                            o.sample_hz);
+  }
+  auto traced = session::open_traced("maps", o);
+  if (!traced) return traced.error();
+  probe::Target& t = *traced->target;
+  auto probes = MapsProbes::attach(traced->bin, t.pid(), {true, o.sample_hz});
+  if (!probes) return probes.error();
+  if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
+  const MapsAttach info = (*probes)->attach_info();
+  progress(fmt::format("tracing the {} maps of PID {} ({}); {}", kind_name(info.kind), t.pid(),
+                       traced->bin.build().go_version,
+                       session::how_it_stops(o)));
+  auto session = session::run_session(t, o.duration_s);
+  if (!session) return session.error();
+  auto counts = (*probes)->read();
+  if (!counts) return counts.error();
+  probes->reset();
+  session::end_session(*traced, *session);
+
+  report::Report r = session::begin_report("EXP-07", *traced, *session);
+  const MapsCounts& c = *counts;
+  r.data["kind"] = kind_name(info.kind);
+  r.lost_events = c.lost;
+
+  // --- growths ----------------------------------------------------------------------------
+  bool traced_growth = info.growth_unavailable.empty();
+  if (!traced_growth) r.degraded.push_back({"map growth", info.growth_unavailable});
+  nlohmann::ordered_json growths = nlohmann::ordered_json::array();
+  std::map<std::string, GrowthStats> by_kind;
+  std::map<uint64_t, uint64_t> per_map;
+  for (const Growth& g : c.growths) {
+    growths.push_back({{"kind", g.kind},
+                       {"map", g.map},
+                       {"entries", g.entries},
+                       {"entries_before", g.cap_before},
+                       {"entries_after", g.cap_after},
+                       {"table_entries", g.table_entries},
+                       {"us", g.us},
+                       {"at_s", g.start_s}});
+    GrowthStats& s = by_kind[g.kind];
+    s.n++;
+    s.us_sum += g.us;
+    s.us_max = std::max(s.us_max, g.us);
+    per_map[g.map]++;
+  }
+  r.data["growths"] = std::move(growths);
+  nlohmann::ordered_json summary = nlohmann::ordered_json::object();
+  report::Table gt{"map growths by kind (slots: what the map's storage holds; time: the growth "
+                   "function's call, entry to RET)",
+                   {"kind", "growths", "mean us", "max us"},
+                   {}};
+  for (const auto& [kind, s] : by_kind) {
+    double mean = s.n ? s.us_sum / static_cast<double>(s.n) : 0;
+    summary[kind] = {{"growths", s.n}, {"mean_us", mean}, {"max_us", s.us_max}};
+    gt.rows.push_back({kind, std::to_string(s.n), fmt::format("{:.1f}", mean),
+                       fmt::format("{:.1f}", s.us_max)});
+  }
+  r.data["growth_summary"] = std::move(summary);
+  r.data["maps_grown"] = per_map.size();
+  if (traced_growth) r.tables.push_back(std::move(gt));
+  r.data["growth_probes"] = {{"functions", info.probed},
+                             {"sites", info.probe_sites},
+                             {"entries", c.entries},
+                             {"events", c.events},
+                             {"returns_without_entry", c.no_entry},
+                             {"in_flight_at_end", c.entries > c.events + c.lost ? c.entries - c.events - c.lost : 0}};
+  if (traced_growth) {
+    r.notes.push_back(fmt::format(
+        "{} growths of {} maps ({} map); probed: {}", c.growths.size(), per_map.size(),
+        kind_name(info.kind), fmt::format("{}", fmt::join(info.probed, ", "))));
+    if (info.kind == MapKind::kBuckets) {
+      r.notes.push_back(
+          "a bucket map's growth (runtime.hashGrow) only allocates the new buckets: the old "
+          "ones are evacuated by the writes that follow (growWork), so its time is the first "
+          "step of the growth (go1.19-1.23 runtime/map.go)");
+    }
+  }
+  if (c.lost) {
+    r.degraded.push_back({"growth events", fmt::format("{} growths found the ring full: not "
+                                                       "in the list",
+                                                       c.lost)});
+  }
+
+  // --- CPU in map code --------------------------------------------------------------------
+  nlohmann::ordered_json cpu = {{"sample_hz", o.sample_hz}, {"samples", c.samples}};
+  if (o.sample_hz) {
+    uint64_t bias = session->load_bias.value_or(0);
+    std::map<std::string, uint64_t> by_function;
+    uint64_t kernel = 0, unknown = 0, elsewhere = 0, map_samples = 0, hash_samples = 0;
+    const auto& pcln = traced->bin.pclntab();
+    uint64_t text_lo = pcln.functions.empty() ? 0 : pcln.functions.front().entry;
+    uint64_t text_hi = pcln.functions.empty() ? 0 : pcln.functions.back().end;
+    for (const auto& [pc, n] : c.pcs) {
+      if (pc == 0) {
+        kernel += n;
+        continue;
+      }
+      // Outside the Go text: the C side of a cgo program, the dynamic loader, the vDSO.
+      if (pc < bias || pc - bias < text_lo || pc - bias >= text_hi) {
+        elsewhere += n;
+        continue;
+      }
+      const goelf::PclnFunction* fn = pcln.at(pc - bias);
+      if (!fn) {
+        unknown += n;
+        continue;
+      }
+      std::string cls = map_code_class(fn->name);
+      if (cls.empty()) continue;
+      (cls == "map" ? map_samples : hash_samples) += n;
+      by_function[fn->name] += n;
+    }
+    std::vector<std::pair<std::string, uint64_t>> top(by_function.begin(), by_function.end());
+    std::stable_sort(top.begin(), top.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    nlohmann::ordered_json fns = nlohmann::ordered_json::array();
+    report::Table ct{"CPU in map code (cpu-clock samples of the target's threads)",
+                     {"function", "class", "samples", "% of all"},
+                     {}};
+    for (size_t i = 0; i < top.size(); i++) {
+      const auto& [name, n] = top[i];
+      fns.push_back({{"function", name}, {"class", map_code_class(name)}, {"samples", n},
+                     {"share", pct(n, c.samples) / 100}});
+      if (i < kTopFunctions) {
+        ct.rows.push_back({name, map_code_class(name), std::to_string(n),
+                           fmt::format("{:.1f}", pct(n, c.samples))});
+      }
+    }
+    if (top.size() > kTopFunctions) {
+      uint64_t rest = 0;
+      for (size_t i = kTopFunctions; i < top.size(); i++) rest += top[i].second;
+      ct.rows.push_back({fmt::format("({} more)", top.size() - kTopFunctions), "", std::to_string(rest),
+                         fmt::format("{:.1f}", pct(rest, c.samples))});
+    }
+    cpu["map_samples"] = map_samples;
+    cpu["hash_samples"] = hash_samples;
+    cpu["map_share"] = pct(map_samples, c.samples) / 100;
+    cpu["hash_share"] = pct(hash_samples, c.samples) / 100;
+    cpu["kernel_samples"] = kernel;
+    cpu["outside_go_samples"] = elsewhere;
+    cpu["unsymbolized_samples"] = unknown;
+    cpu["dropped_samples"] = c.samples_dropped;
+    cpu["functions"] = std::move(fns);
+    if (!session->load_bias && traced->bin.elf().is_pie()) {
+      r.degraded.push_back({"cpu samples", "the PIE's load bias was not read: pcs unnamed"});
+    }
+    r.tables.push_back(std::move(ct));
+    r.notes.push_back(fmt::format(
+        "{} cpu-clock samples at {} Hz: {:.1f}% in map code, {:.1f}% in hash functions, {:.1f}% "
+        "in the kernel",
+        c.samples, o.sample_hz, pct(map_samples, c.samples), pct(hash_samples, c.samples),
+        pct(kernel, c.samples)));
+  }
+  r.data["cpu"] = std::move(cpu);
+
+  // Entry probes sit after the stack check (emulated where that is a PUSH: go1.21+); RETs
+  // are single-stepped. Samples cost no uprobe.
+  uint64_t entries = c.entries, rets = c.events + c.no_entry;
+  r.overhead = session::overhead(traced->cost, info.entries_emulated ? entries : 0,
+                                 (info.entries_emulated ? 0 : entries) + rets);
+  return r;
+}
+
+}  // namespace gri::exp::maps

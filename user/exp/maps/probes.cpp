@@ -1,0 +1,218 @@
+#include "exp/maps/probes.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "goelf/runtime_layout.h"
+#include "probe/go_uprobe.h"
+#include "probe/kernel_events.h"
+#include "probe/maps.h"
+#include "probe/owned.h"
+#include "bpf/maps.h"
+#include "maps.skel.h"
+
+namespace gri::exp::maps {
+
+namespace {
+
+// Growth functions by kind (GO-RUNTIME.md section 8; go1.24-1.27
+// internal/runtime/maps/map.go and table.go, go1.19-1.23 runtime/map.go).
+constexpr std::string_view kHashGrow = "runtime.hashGrow";
+struct SwissGrowth {
+  std::string_view function;
+  maps_growth_kind kind;
+};
+constexpr SwissGrowth kSwiss[] = {
+    {"internal/runtime/maps.(*Map).growToSmall", MAPS_GROW_TO_SMALL},
+    {"internal/runtime/maps.(*Map).growToTable", MAPS_GROW_TO_TABLE},
+    {"internal/runtime/maps.(*table).grow", MAPS_GROW_TABLE},
+    {"internal/runtime/maps.(*table).split", MAPS_GROW_SPLIT},
+};
+
+// Goroutines growing a map at once, and distinct sampled pcs.
+constexpr uint32_t kInflight = 16384;
+constexpr uint32_t kSampledPcs = 65536;
+// Growth events held before they are read at the end: 16 MiB of 64-byte records (plus an
+// 8-byte header each) hold 233,016 growths.
+constexpr uint32_t kRingBytes = 16u << 20;
+
+int on_growth(void* ctx, void* data, size_t size) {
+  if (size < sizeof(maps_growth_event)) return 0;
+  maps_growth_event e;
+  std::memcpy(&e, data, sizeof(e));
+  static_cast<std::vector<maps_growth_event>*>(ctx)->push_back(e);
+  return 0;
+}
+
+}  // namespace
+
+const char* kind_name(MapKind k) {
+  switch (k) {
+    case MapKind::kBuckets: return "buckets";
+    case MapKind::kSwiss: return "swiss";
+    case MapKind::kUnknown: break;
+  }
+  return "unknown";
+}
+
+MapKind map_kind(const goelf::GoBinary& bin) {
+  if (bin.find_function(kSwiss[2].function)) return MapKind::kSwiss;
+  if (bin.find_function(kHashGrow)) return MapKind::kBuckets;
+  return MapKind::kUnknown;
+}
+
+struct MapsProbes::State {
+  probe::Owned<maps_bpf, maps_bpf__destroy> skel;
+  std::vector<probe::Link> links;
+  probe::RingBuffer ring;
+  std::vector<maps_growth_event> events;
+  MapsAttach info;
+};
+
+MapsProbes::MapsProbes(std::unique_ptr<State> state) : state_(std::move(state)) {}
+MapsProbes::~MapsProbes() = default;
+const MapsAttach& MapsProbes::attach_info() const { return state_->info; }
+
+Result<std::unique_ptr<MapsProbes>> MapsProbes::attach(const goelf::GoBinary& bin, pid_t pid,
+                                                       const MapsProbeOptions& o) {
+  auto state = std::make_unique<State>();
+  MapsAttach& info = state->info;
+  info.kind = map_kind(bin);
+
+  maps_config cfg{};
+  cfg.tgid = static_cast<__u32>(pid > 0 ? pid : 0);
+  std::vector<std::string_view> functions;
+  std::vector<maps_growth_kind> kinds;
+  if (o.growth) {
+    goelf::RuntimeLayout layout = goelf::resolve_layout(bin);
+    std::vector<std::string> missing;
+    auto field = [&](const char* key) -> __u32 {
+      auto off = layout.offset(key);
+      if (!off) missing.push_back(key);
+      return off ? static_cast<__u32>(*off) : 0;
+    };
+    if (info.kind == MapKind::kBuckets) {
+      cfg.hmap_count = field("hmap.count");
+      cfg.hmap_B = field("hmap.B");
+      cfg.hmap_flags = field("hmap.flags");
+      functions.push_back(kHashGrow);
+      kinds.push_back(MAPS_GROW_HASHGROW);
+    } else if (info.kind == MapKind::kSwiss) {
+      cfg.map_used = field("maps.Map.used");
+      cfg.map_dirptr = field("maps.Map.dirPtr");
+      cfg.table_used = field("maps.table.used");
+      cfg.table_capacity = field("maps.table.capacity");
+      for (const SwissGrowth& g : kSwiss) {
+        functions.push_back(g.function);
+        kinds.push_back(g.kind);
+      }
+    } else {
+      info.growth_unavailable = fmt::format(
+          "neither {} nor {} in this binary (no maps linked in?)", kHashGrow, kSwiss[2].function);
+    }
+    if (!missing.empty()) {
+      info.growth_unavailable =
+          fmt::format("map sizes need {} (not in this binary's layout, {})",
+                      fmt::join(missing, ", "), bin.build().go_version);
+    }
+    for (std::string_view f : functions) {
+      if (info.growth_unavailable.empty() && !bin.find_function(f)) {
+        info.growth_unavailable = fmt::format("{} is not in this binary ({}): inlined or renamed",
+                                              f, bin.build().go_version);
+      }
+    }
+    if (!info.growth_unavailable.empty()) functions.clear();
+  } else {
+    info.growth_unavailable = "not asked for";
+  }
+
+  state->skel.reset(maps_bpf__open());
+  if (!state->skel) return make_error("cannot open the maps BPF object: {}", strerror(errno));
+  maps_bpf* skel = state->skel.get();
+  skel->rodata->cfg = cfg;
+  bpf_map__set_max_entries(skel->maps.inflight, kInflight);
+  bpf_map__set_max_entries(skel->maps.samples, kSampledPcs);
+  bpf_map__set_max_entries(skel->maps.events, kRingBytes);
+  if (int err = maps_bpf__load(skel); err != 0) {
+    return make_error("cannot load the maps BPF programs: {} (run gri doctor)", strerror(-err));
+  }
+  for (size_t i = 0; i < functions.size(); i++) {
+    auto point = probe::resolve_probe_point(bin, functions[i]);
+    if (!point) return point.error();
+    auto links = probe::attach_entry_and_returns(bin, functions[i], skel->progs.maps_grow_entry,
+                                                 skel->progs.maps_grow_return, kinds[i], pid);
+    if (!links) return links.error();
+    info.probe_sites += links->size();
+    info.entries_emulated = info.entries_emulated && point->entry_emulated;
+    info.probed.push_back(fmt::format("{} (entry and {} RETs)", functions[i],
+                                      point->ret_offsets.size()));
+    for (auto& l : *links) state->links.push_back(std::move(l));
+  }
+  if (o.sample_hz) {
+    auto links = probe::attach_cpu_clock_sampling(skel->progs.maps_sample, o.sample_hz);
+    if (!links) return links.error();
+    for (auto& l : *links) state->links.push_back(std::move(l));
+  }
+  auto ring = probe::open_ring_buffer(skel->maps.events, on_growth, &state->events);
+  if (!ring) return ring.error();
+  state->ring = std::move(*ring);
+  return std::unique_ptr<MapsProbes>(new MapsProbes(std::move(state)));
+}
+
+Result<MapsCounts> MapsProbes::read() {
+  MapsCounts c;
+  maps_bpf* skel = state_->skel.get();
+  auto sums = probe::sum_percpu_u64(skel->maps.counters, MAPS_CTR_NR);
+  if (!sums) return sums.error();
+  int n = ring_buffer__consume(state_->ring.get());
+  if (n < 0) return make_error("cannot read map growth events: {}", strerror(-n));
+  c.entries = (*sums)[MAPS_CTR_ENTRIES];
+  c.events = (*sums)[MAPS_CTR_EVENTS];
+  c.no_entry = (*sums)[MAPS_CTR_NO_ENTRY];
+  c.samples = (*sums)[MAPS_CTR_SAMPLES];
+  c.samples_dropped = (*sums)[MAPS_CTR_SAMPLES_DROPPED];
+  c.lost = __atomic_load_n(&skel->bss->lost_events, __ATOMIC_RELAXED);
+
+  uint64_t origin = state_->events.empty() ? 0 : state_->events.front().start_ns;
+  for (const maps_growth_event& e : state_->events) origin = std::min<uint64_t>(origin, e.start_ns);
+  for (const maps_growth_event& e : state_->events) {
+    Growth g;
+    switch (e.kind) {
+      case MAPS_GROW_HASHGROW: g.kind = e.cap_after == e.cap_before ? "same-size" : "double"; break;
+      case MAPS_GROW_TO_SMALL: g.kind = "to-small"; break;
+      case MAPS_GROW_TO_TABLE: g.kind = "to-table"; break;
+      case MAPS_GROW_TABLE: g.kind = "grow"; break;
+      case MAPS_GROW_SPLIT: g.kind = "split"; break;
+      default: g.kind = fmt::format("kind {}", e.kind); break;
+    }
+    g.map = e.map;
+    g.table = e.table;
+    g.entries = e.entries;
+    g.table_entries = e.table_entries;
+    g.cap_before = e.cap_before;
+    g.cap_after = e.cap_after;
+    g.start_s = static_cast<double>(e.start_ns - origin) / 1e9;
+    g.us = e.end_ns >= e.start_ns ? static_cast<double>(e.end_ns - e.start_ns) / 1e3 : 0;
+    c.growths.push_back(std::move(g));
+  }
+  state_->events.clear();
+
+  int fd = bpf_map__fd(skel->maps.samples);
+  uint64_t key = 0, next = 0, value = 0;
+  uint64_t* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (bpf_map_lookup_elem(fd, &next, &value) == 0) c.pcs[next] += value;
+    key = next;
+    prev = &key;
+  }
+  return c;
+}
+
+}  // namespace gri::exp::maps

@@ -1,0 +1,72 @@
+// EXP-07's probes: every growth of a map (the functions that grow a bucket map or a swiss
+// map, entry and RETs), and cpu-clock samples of the target's threads by pc.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "goelf/go_binary.h"
+
+namespace gri::exp::maps {
+
+// Which map the binary's runtime has: by its growth functions (runtime.hashGrow vs
+// internal/runtime/maps.(*table).grow), GO-RUNTIME.md section 8.
+enum class MapKind { kBuckets, kSwiss, kUnknown };
+const char* kind_name(MapKind k);  // "buckets", "swiss", "unknown"
+MapKind map_kind(const goelf::GoBinary& bin);
+
+struct Growth {
+  std::string kind;  // "double", "same-size" (buckets); "to-small", "to-table", "grow", "split"
+  uint64_t map = 0;  // the map header's address
+  uint64_t table = 0;
+  uint64_t entries = 0;        // the map's entries when it grew
+  uint64_t table_entries = 0;  // swiss grow/split: the table's
+  uint64_t cap_before = 0, cap_after = 0;  // slots
+  double start_s = 0;  // since the first event's clock origin (the session)
+  double us = 0;       // entry to RET
+};
+
+struct MapsProbeOptions {
+  bool growth = true;
+  uint64_t sample_hz = 0;  // cpu-clock samples per second per CPU (0: none)
+};
+
+struct MapsAttach {
+  MapKind kind = MapKind::kUnknown;
+  std::string growth_unavailable;    // why growths are not traced ("": traced)
+  std::vector<std::string> probed;   // "runtime.hashGrow (entry and 2 RETs)", ...
+  uint64_t probe_sites = 0;
+  bool entries_emulated = true;      // every entry probe sits on an emulated instruction
+};
+
+struct MapsCounts {
+  std::vector<Growth> growths;  // in the order they ended
+  uint64_t entries = 0, events = 0, no_entry = 0, lost = 0;
+  uint64_t samples = 0, samples_dropped = 0;
+  std::map<uint64_t, uint64_t> pcs;  // run-time user pc -> samples (0: in the kernel)
+};
+
+class MapsProbes {
+ public:
+  // Loads and attaches for process `pid` running `bin`. A missing function or field is not
+  // an error: attach_info().growth_unavailable says why.
+  static Result<std::unique_ptr<MapsProbes>> attach(const goelf::GoBinary& bin, pid_t pid,
+                                                    const MapsProbeOptions& options);
+  ~MapsProbes();
+  const MapsAttach& attach_info() const;
+  // Drains the growth events and reads the counters (call once, at the end).
+  Result<MapsCounts> read();
+
+ private:
+  struct State;
+  explicit MapsProbes(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace gri::exp::maps
