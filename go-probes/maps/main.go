@@ -13,8 +13,8 @@
 // -phases chooses which run, in that order. Keys are int64 or strings (-keys). Each phase
 // begins with a call of main.phaseBegin and ends with main.phaseEnd (never inlined: a
 // tracer marks phase boundaries there), and main.watched is the first map of the insert
-// phase, a global a tracer can read. At the end it prints what it did, one line per phase
-// and a total:
+// phase, a global a tracer can read; -hold keeps the process, and its maps, for that many
+// seconds after the phases. At the end it prints what it did, one line per phase and a total:
 //
 //	maps-probe: phase=insert ops=N ns_per_op=T
 //	maps-probe: keys=int64 n=N maps=M lookups=L inserts=I hits=H misses=X deletes=D sharded_ops=S
@@ -112,11 +112,12 @@ func main() {
 	shards := flag.Int("shards", 8, "maps of the sharded phase")
 	writes := flag.Int("writes", 10, "percent of the sharded phase's operations that write")
 	seconds := flag.Float64("d", 1, "seconds of the sharded phase")
+	hold := flag.Float64("hold", 0, "seconds to wait at the end, the maps kept (for a tracer's reads)")
 	flag.Parse()
 	if *n < 1 || *nmaps < 1 || *lookups < 0 || *g < 1 || *shards < 1 || *writes < 0 ||
-		*writes > 100 || *seconds <= 0 {
+		*writes > 100 || *seconds <= 0 || *hold < 0 {
 		fmt.Fprintln(os.Stderr, "maps-probe: -n, -maps, -g, -shards at least 1; -lookups not "+
-			"negative; -writes 0-100; -d positive")
+			"negative; -writes 0-100; -d positive; -hold not negative")
 		os.Exit(2)
 	}
 	var o ops
@@ -227,6 +228,10 @@ func main() {
 	fmt.Printf("maps-probe: keys=%s n=%d maps=%d lookups=%d inserts=%d hits=%d misses=%d "+
 		"deletes=%d sharded_ops=%d\n", *keys, *n, *nmaps, c.lookups, c.inserts, c.hits,
 		c.misses, c.deletes, c.sharded)
+	if *hold > 0 {
+		time.Sleep(time.Duration(*hold * float64(time.Second)))
+	}
+	sink.Add(int64(len(watched) + len(watchedStr)))
 }
 
 // sharded runs g goroutines on shards int64 maps, each behind its own RWMutex, for the

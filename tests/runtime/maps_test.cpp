@@ -79,8 +79,10 @@ class MapsTest : public ::testing::TestWithParam<ProbeBinary> {
     return GetParam().minor() >= 24 && !GetParam().variant.starts_with("-noswiss");
   }
 
-  nlohmann::ordered_json run(std::vector<std::string> args, uint64_t sample_hz = 0) {
+  nlohmann::ordered_json run(std::vector<std::string> args, uint64_t sample_hz = 0,
+                             std::string watch = "") {
     gri::exp::maps::MapsOptions o;
+    o.watch = watch;
     o.command = {GetParam().path("maps")};
     o.command.insert(o.command.end(), args.begin(), args.end());
     o.command_stdout = dir_.path() + "/out";
@@ -162,6 +164,57 @@ TEST_P(MapsTest, LargeMapSplitsFullTablesOrDoublesItsBuckets) {
   EXPECT_GT(cpu["samples"].get<uint64_t>(), 0u) << cpu.dump();
   EXPECT_EQ(cpu["unsymbolized_samples"], 0) << cpu.dump();
   EXPECT_GT(cpu["map_samples"].get<uint64_t>(), 0u) << cpu.dump();
+}
+
+// --watch main.watched on a map of 100,000 keys, read while the workload holds it: its length,
+// and a layout that agrees with the growths the probes saw (a bucket map: 2^B buckets after B
+// doublings; a swiss map: one table per split plus the first, all of them used to the length).
+TEST_P(MapsTest, WatchedMapLayoutMatchesItsLengthAndItsGrowths) {
+  if (GetParam().variant.find("stripped") != std::string::npos) {
+    // The variable is found by name in .symtab, which a stripped binary lacks.
+    gri::exp::maps::MapsOptions o;
+    o.command = {GetParam().path("maps"), "-n", "10"};
+    o.watch = "main.watched";
+    auto r = gri::exp::maps::run_maps(o, [](const std::string&) {});
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().usage) << r.error().message;
+    EXPECT_NE(r.error().message.find("stripped"), std::string::npos) << r.error().message;
+    return;
+  }
+  auto j = run({"-n", "100000", "-phases", "insert", "-hold", "1.5"}, 0, "main.watched");
+  const auto& w = j["data"]["watch"];
+  ASSERT_TRUE(w.contains("entries")) << j["degraded"].dump();
+  EXPECT_EQ(w["var"], "main.watched");
+  EXPECT_EQ(w["kind"], swiss() ? "swiss" : "buckets");
+  EXPECT_EQ(w["nil"], false);
+  EXPECT_EQ(w["entries"], 100000) << w.dump();
+  auto growths = busiest_map(j);
+  if (swiss()) {
+    uint64_t splits = 0;
+    for (const auto& g : growths) splits += g["kind"] == "split";
+    EXPECT_EQ(w["tables"].get<uint64_t>(), splits + 1) << w.dump();
+    EXPECT_EQ(w["used"], 100000) << w.dump();
+    EXPECT_EQ(w["tombstones"], 0) << w.dump();
+    EXPECT_EQ(w["slots"].get<uint64_t>(), 1024 * w["tables"].get<uint64_t>()) << w.dump();
+    EXPECT_EQ(w["groups"].get<uint64_t>() * 8, w["slots"].get<uint64_t>()) << w.dump();
+  } else {
+    EXPECT_EQ(w["B"].get<uint64_t>(), growths.size()) << w.dump();
+    EXPECT_EQ(w["buckets"].get<uint64_t>(), uint64_t{1} << growths.size()) << w.dump();
+    // Evacuation is incremental: each insert after hashGrow evacuates one or two old buckets
+    // (growWork, runtime/map.go). 2^(B-1) inserts finish it for sure, fewer than half of
+    // that cannot: go1.21's last doubling, at 98,304 entries, leaves the map mid-growth.
+    ASSERT_FALSE(growths.empty());
+    uint64_t after = 100000 - growths.back()["entries"].get<uint64_t>();
+    uint64_t old_buckets = uint64_t{1} << (growths.size() - 1);
+    if (after >= old_buckets) {
+      EXPECT_EQ(w["growing"], false) << w.dump();
+    }
+    if (after < old_buckets / 2) {
+      EXPECT_EQ(w["growing"], true) << w.dump();
+      EXPECT_LT(w["evacuated"].get<uint64_t>(), old_buckets) << w.dump();
+    }
+    EXPECT_LE(w["load"].get<double>(), GetParam().minor() == 21 ? 6.0 : 6.5) << w.dump();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

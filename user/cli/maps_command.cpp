@@ -18,11 +18,15 @@ Command add_maps_command(CLI::App& app) {
       "EXAMPLES:\n"
       "  sudo gri maps -p 4242 -d 10\n"
       "  sudo gri maps -- ./server -port 8080\n"
-      "  sudo gri maps --json maps.json --sample-hz 499 -- ./batch-job\n",
+      "  sudo gri maps --json maps.json --sample-hz 499 -- ./batch-job\n"
+      "  sudo gri maps --watch main.sessions -p 4242 -d 30\n",
       [](CLI::App* cmd, exp::maps::MapsOptions& o) {
         cmd->add_option("--sample-hz", o.sample_hz,
                         "cpu-clock samples a second on each CPU, for the CPU in map code (0: none)")
             ->capture_default_str();
+        cmd->add_option("--watch", o.watch,
+                        "a global map variable (e.g. main.cache): its layout read from memory "
+                        "each second (needs the symbol table)");
       },
       exp::maps::run_maps);
 }

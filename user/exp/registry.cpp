@@ -28,7 +28,7 @@ constexpr std::array<Experiment, 8> kExperiments = {{
     {"EXP-06", "wb", "when is the write barrier on, and what does it buffer and shade?", 6,
      wb::lab_wb, ""},
     {"EXP-07", "maps", "swiss map vs bucket map on the same workload", 13, nullptr,
-     "gri maps: growths, CPU in map code"},
+     "gri maps: growths, CPU in map code, --watch"},
     {"EXP-08", "timers", "per-P timer heaps, where timers run, lock contention", 14, nullptr, ""},
 }};
 

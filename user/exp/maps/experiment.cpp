@@ -7,6 +7,8 @@
 #include <fmt/ranges.h>
 
 #include "exp/maps/probes.h"
+#include "exp/maps/watch.h"
+#include "goelf/runtime_layout.h"
 #include "session/session.h"
 
 namespace gri::exp::maps {
@@ -24,6 +26,47 @@ struct GrowthStats {
   uint64_t n = 0;
   double us_sum = 0, us_max = 0;
 };
+
+nlohmann::ordered_json layout_json(const MapLayout& l, MapKind kind) {
+  nlohmann::ordered_json j = {{"at_s", l.at_s}, {"nil", l.nil}, {"entries", l.entries}};
+  if (kind == MapKind::kBuckets) {
+    j.update({{"B", l.B}, {"buckets", l.buckets}, {"overflow_buckets", l.overflow},
+              {"growing", l.growing}, {"evacuated", l.evacuated}, {"load", l.load}});
+  } else {
+    j.update({{"small", l.small}, {"directory", l.directory}, {"global_depth", l.global_depth},
+              {"tables", l.tables}, {"groups", l.groups}, {"slots", l.slots}, {"used", l.used},
+              {"tombstones", l.tombstones}, {"growth_left", l.growth_left}});
+  }
+  return j;
+}
+
+report::Table layout_table(const std::string& var, const std::vector<MapLayout>& samples,
+                           MapKind kind) {
+  bool buckets = kind == MapKind::kBuckets;
+  report::Table t{fmt::format("{} (--watch), read from memory each second", var),
+                  buckets ? std::vector<std::string>{"s", "entries", "B", "buckets", "overflow",
+                                                     "load", "growing"}
+                          : std::vector<std::string>{"s", "entries", "tables", "groups", "slots",
+                                                     "used", "tombstones", "growth left"},
+                  {}};
+  for (const MapLayout& l : samples) {
+    if (l.nil) {
+      t.rows.push_back({fmt::format("{:.1f}", l.at_s), "nil"});
+      continue;
+    }
+    if (buckets) {
+      t.rows.push_back({fmt::format("{:.1f}", l.at_s), std::to_string(l.entries),
+                        std::to_string(l.B), std::to_string(l.buckets), std::to_string(l.overflow),
+                        fmt::format("{:.2f}", l.load), l.growing ? "yes" : "no"});
+    } else {
+      t.rows.push_back({fmt::format("{:.1f}", l.at_s), std::to_string(l.entries),
+                        l.small ? "small" : std::to_string(l.tables), std::to_string(l.groups),
+                        std::to_string(l.slots), std::to_string(l.used),
+                        std::to_string(l.tombstones), std::to_string(l.growth_left)});
+    }
+  }
+  return t;
+}
 
 }  // namespace
 
@@ -64,6 +107,17 @@ Result<report::Report> run_maps(const MapsOptions& o,
   if (!probes) return probes.error();
   if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
   const MapsAttach info = (*probes)->attach_info();
+  std::unique_ptr<MapWatcher> watcher;
+  if (!o.watch.empty()) {
+    const goelf::Symbol* sym = traced->bin.elf().find_object(o.watch);
+    if (!sym) {
+      return make_usage_error("--watch {}: no such global in {}{}", o.watch, traced->bin.path(),
+                              traced->bin.stripped() ? " (stripped: no symbol table)" : "");
+    }
+    auto offsets = map_offsets(goelf::resolve_layout(traced->bin), info.kind);
+    if (!offsets) return make_error("--watch {}: {}", o.watch, offsets.error().message);
+    watcher = std::make_unique<MapWatcher>(t.pid(), sym->addr, *offsets);
+  }
   progress(fmt::format("tracing the {} maps of PID {} ({}); {}", kind_name(info.kind), t.pid(),
                        traced->bin.build().go_version,
                        session::how_it_stops(o)));
@@ -72,6 +126,7 @@ Result<report::Report> run_maps(const MapsOptions& o,
   auto counts = (*probes)->read();
   if (!counts) return counts.error();
   probes->reset();
+  if (watcher) watcher->stop();  // one last read while a -d run's target still runs
   session::end_session(*traced, *session);
 
   report::Report r = session::begin_report("EXP-07", *traced, *session);
@@ -136,6 +191,27 @@ Result<report::Report> run_maps(const MapsOptions& o,
     r.degraded.push_back({"growth events", fmt::format("{} growths found the ring full: not "
                                                        "in the list",
                                                        c.lost)});
+  }
+
+  // --- the watched map ----------------------------------------------------------------------
+  if (watcher) {
+    auto samples = watcher->samples();
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const MapLayout& l : samples) list.push_back(layout_json(l, info.kind));
+    nlohmann::ordered_json w = {{"var", o.watch}, {"kind", kind_name(info.kind)}};
+    if (!samples.empty()) {
+      nlohmann::ordered_json last = layout_json(samples.back(), info.kind);
+      for (auto it = last.begin(); it != last.end(); ++it) w[it.key()] = it.value();
+    }
+    w["samples"] = std::move(list);
+    std::string err = watcher->last_error();
+    if (samples.empty()) {
+      r.degraded.push_back({"--watch " + o.watch, err.empty() ? "no read: the target ended "
+                                                                "before the first second"
+                                                              : err});
+    }
+    r.data["watch"] = std::move(w);
+    r.tables.push_back(layout_table(o.watch, samples, info.kind));
   }
 
   // --- CPU in map code --------------------------------------------------------------------
