@@ -114,6 +114,12 @@ Result<report::Report> run_maps(const MapsOptions& o,
       return make_usage_error("--watch {}: no such global in {}{}", o.watch, traced->bin.path(),
                               traced->bin.stripped() ? " (stripped: no symbol table)" : "");
     }
+    // A map variable is one pointer (to runtime.hmap or maps.Map); a struct or an array is
+    // not a map.
+    if (sym->size != 8) {
+      return make_usage_error("--watch {}: {} bytes, not a map variable (a map is one pointer)",
+                              o.watch, sym->size);
+    }
     auto offsets = map_offsets(goelf::resolve_layout(traced->bin), info.kind);
     if (!offsets) return make_error("--watch {}: {}", o.watch, offsets.error().message);
     watcher = std::make_unique<MapWatcher>(t.pid(), sym->addr, *offsets);
@@ -211,7 +217,7 @@ Result<report::Report> run_maps(const MapsOptions& o,
                                                               : err});
     }
     r.data["watch"] = std::move(w);
-    r.tables.push_back(layout_table(o.watch, samples, info.kind));
+    if (!samples.empty()) r.tables.push_back(layout_table(o.watch, samples, info.kind));
   }
 
   // --- CPU in map code --------------------------------------------------------------------
@@ -277,7 +283,7 @@ Result<report::Report> run_maps(const MapsOptions& o,
     if (!session->load_bias && traced->bin.elf().is_pie()) {
       r.degraded.push_back({"cpu samples", "the PIE's load bias was not read: pcs unnamed"});
     }
-    r.tables.push_back(std::move(ct));
+    if (!ct.rows.empty()) r.tables.push_back(std::move(ct));
     r.notes.push_back(fmt::format(
         "{} cpu-clock samples at {} Hz: {:.1f}% in map code, {:.1f}% in hash functions, {:.1f}% "
         "in the kernel",
