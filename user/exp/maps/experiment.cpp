@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -103,11 +105,8 @@ Result<report::Report> run_maps(const MapsOptions& o,
   auto traced = session::open_traced("maps", o);
   if (!traced) return traced.error();
   probe::Target& t = *traced->target;
-  auto probes = MapsProbes::attach(traced->bin, t.pid(), {true, o.sample_hz});
-  if (!probes) return probes.error();
-  if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
-  const MapsAttach info = (*probes)->attach_info();
-  std::unique_ptr<MapWatcher> watcher;
+  // --watch is checked before the probes go in, and read from once they are.
+  std::optional<std::pair<uint64_t, MapOffsets>> watch_at;
   if (!o.watch.empty()) {
     const goelf::Symbol* sym = traced->bin.elf().find_object(o.watch);
     if (!sym) {
@@ -120,10 +119,16 @@ Result<report::Report> run_maps(const MapsOptions& o,
       return make_usage_error("--watch {}: {} bytes, not a map variable (a map is one pointer)",
                               o.watch, sym->size);
     }
-    auto offsets = map_offsets(goelf::resolve_layout(traced->bin), info.kind);
+    auto offsets = map_offsets(goelf::resolve_layout(traced->bin), map_kind(traced->bin));
     if (!offsets) return make_error("--watch {}: {}", o.watch, offsets.error().message);
-    watcher = std::make_unique<MapWatcher>(t.pid(), sym->addr, *offsets);
+    watch_at.emplace(sym->addr, *offsets);
   }
+  auto probes = MapsProbes::attach(traced->bin, t.pid(), {true, o.sample_hz});
+  if (!probes) return probes.error();
+  std::unique_ptr<MapWatcher> watcher;
+  if (watch_at) watcher = std::make_unique<MapWatcher>(t.pid(), watch_at->first, watch_at->second);
+  if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
+  const MapsAttach info = (*probes)->attach_info();
   progress(fmt::format("tracing the {} maps of PID {} ({}); {}", kind_name(info.kind), t.pid(),
                        traced->bin.build().go_version,
                        session::how_it_stops(o)));
