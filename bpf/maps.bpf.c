@@ -16,6 +16,11 @@
  * resume on another thread), the RET probe (a plain uprobe on each RET instruction, never a
  * uretprobe) reads the result and sends one event.
  *
+ * --exact: an entry probe on each map function the compiler calls (runtime.mapaccess1_fast64,
+ * mapassign_faststr, mapdelete, ...: go1.19-1.23 runtime/map*.go, go1.24+
+ * internal/runtime/maps/runtime*.go), all taking (t *maptype, m *map, key) in RAX, RBX, RCX;
+ * the cookie is the function's number (low 8 bits) and the probe's link-time address.
+ *
  * cpu-clock samples: the user pc of every sample of a target thread, counted per pc; user
  * space names the function.
  */
@@ -42,6 +47,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
+
+/* --exact: calls per map function, by its number. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAPS_OP_FUNCS);
+	__type(key, __u32);
+	__type(value, __u64);
+} ops SEC(".maps");
 
 /* Growths under way, by g (max_entries set by user space). */
 struct {
@@ -140,6 +153,29 @@ int maps_grow_return(struct pt_regs *ctx)
 	}
 	if (events_output(&events, &e, sizeof(e), &lost_events) == 0)
 		add(MAPS_CTR_EVENTS);
+	return 0;
+}
+
+SEC("uprobe")
+int maps_op(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), *v;
+	__u32 idx = cookie & 0xff;
+
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	if (cfg.watch_var) {
+		/* The handler sees ip at the probed instruction (uprobes.c handle_swbp sets it
+		 * back); masking to the page keeps this right either way: a bias is page-aligned. */
+		__u64 bias = (PT_REGS_IP(ctx) - (cookie >> 8)) & ~0xfffULL;
+		__u64 m = read_u64(cfg.watch_var + bias);
+
+		if (!m || m != go_arg(ctx, 1))
+			return 0;
+	}
+	v = bpf_map_lookup_elem(&ops, &idx);
+	if (v)
+		*v += 1;
 	return 0;
 }
 

@@ -29,6 +29,9 @@ enum maps_counter {
 	MAPS_CTR_NR,
 };
 
+/* --exact: the map functions counted, at most this many (user space numbers them). */
+#define MAPS_OP_FUNCS 32
+
 struct maps_config {
 	__u32 tgid;		/* process traced (root PID namespace) */
 	/* runtime.hmap (bucket maps) */
@@ -41,6 +44,9 @@ struct maps_config {
 	__u32 table_used;	/* uint16 */
 	__u32 table_capacity;	/* uint16: slots */
 	__u32 pad;
+	/* --exact --watch: count only the map the global at this link-time address holds (0:
+	 * every map). A PIE's load bias is the probe's ip less its cookie's link-time address. */
+	__u64 watch_var;
 };
 
 /* One growth, from the entry of its function to the RET it left by. */

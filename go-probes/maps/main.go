@@ -4,7 +4,7 @@
 //
 //	insert   -maps fresh maps (make without a size hint), each given -n distinct keys: the
 //	         growths this causes follow from -n alone (tests/runtime/maps_test.cpp)
-//	hit      every key looked up -lookups times
+//	hit      every key looked up -lookups times, its value read and checked
 //	miss     as many lookups of keys that are not there
 //	churn    every key deleted, then inserted again (tombstones on a swiss map)
 //	sharded  -g goroutines reading and writing -shards maps behind one sync.RWMutex each,
@@ -18,6 +18,7 @@
 //
 //	maps-probe: phase=insert ops=N ns_per_op=T
 //	maps-probe: keys=int64 n=N maps=M lookups=L inserts=I hits=H misses=X deletes=D sharded_ops=S
+//	maps-probe: elapsed_s=T (the phases, set-up and -hold left out; tools/bench-exp reads it)
 package main
 
 import (
@@ -53,9 +54,9 @@ type counts struct {
 // used with its own key type, so the compiler emits the fast paths of that type
 // (mapaccess1_fast64, mapassign_faststr, ...).
 type ops interface {
-	fresh(m int)          // -maps new maps, no size hint
-	insert(m, i int)      // key i into map m
-	lookup(m, i int) bool // key i in map m?
+	fresh(m int)                   // -maps new maps, no size hint
+	insert(m, i int)               // key i into map m
+	lookup(m, i int) (int64, bool) // key i in map m, and its value (read, as most code does)
 	remove(m, i int)
 	length(m int) int
 }
@@ -73,13 +74,13 @@ func (o *intMaps) fresh(m int) {
 	}
 	watched = o.ms[0]
 }
-func (o *intMaps) insert(m, i int)      { o.ms[m][ikey(i)] = int64(i) }
-func (o *intMaps) lookup(m, i int) bool { _, ok := o.ms[m][ikey(i)]; return ok }
-func (o *intMaps) remove(m, i int)      { delete(o.ms[m], ikey(i)) }
-func (o *intMaps) length(m int) int     { return len(o.ms[m]) }
+func (o *intMaps) insert(m, i int)               { o.ms[m][ikey(i)] = int64(i) }
+func (o *intMaps) lookup(m, i int) (int64, bool) { v, ok := o.ms[m][ikey(i)]; return v, ok }
+func (o *intMaps) remove(m, i int)               { delete(o.ms[m], ikey(i)) }
+func (o *intMaps) length(m int) int              { return len(o.ms[m]) }
 
 type strMaps struct {
-	ms   []map[string]int64
+	ms     []map[string]int64
 	keys   []string // key i, built once so that lookups do not allocate
 	absent []string // key -i-1: the misses
 }
@@ -97,10 +98,10 @@ func (o *strMaps) key(i int) string {
 	}
 	return o.keys[i]
 }
-func (o *strMaps) insert(m, i int)      { o.ms[m][o.key(i)] = int64(i) }
-func (o *strMaps) lookup(m, i int) bool { _, ok := o.ms[m][o.key(i)]; return ok }
-func (o *strMaps) remove(m, i int)      { delete(o.ms[m], o.key(i)) }
-func (o *strMaps) length(m int) int     { return len(o.ms[m]) }
+func (o *strMaps) insert(m, i int)               { o.ms[m][o.key(i)] = int64(i) }
+func (o *strMaps) lookup(m, i int) (int64, bool) { v, ok := o.ms[m][o.key(i)]; return v, ok }
+func (o *strMaps) remove(m, i int)               { delete(o.ms[m], o.key(i)) }
+func (o *strMaps) length(m int) int              { return len(o.ms[m]) }
 
 func main() {
 	keys := flag.String("keys", "int64", "int64 or string")
@@ -151,6 +152,7 @@ func main() {
 	}
 
 	var c counts
+	var total time.Duration
 	run := func(name string, body func() int64) {
 		if !want[name] {
 			return
@@ -159,6 +161,7 @@ func main() {
 		start := time.Now()
 		done := body()
 		elapsed := time.Since(start)
+		total += elapsed
 		phaseEnd(name, done)
 		per := 0.0
 		if done > 0 {
@@ -185,7 +188,7 @@ func main() {
 		for r := 0; r < *lookups; r++ {
 			for m := 0; m < *nmaps; m++ {
 				for i := 0; i < *n; i++ {
-					if o.lookup(m, i) {
+					if v, ok := o.lookup(m, i); ok && v == int64(i) {
 						c.hits++
 					}
 					done++
@@ -200,7 +203,7 @@ func main() {
 		for r := 0; r < *lookups; r++ {
 			for m := 0; m < *nmaps; m++ {
 				for i := 0; i < *n; i++ {
-					if !o.lookup(m, -i-1) {
+					if _, ok := o.lookup(m, -i-1); !ok {
 						c.misses++
 					}
 					done++
@@ -228,6 +231,7 @@ func main() {
 	fmt.Printf("maps-probe: keys=%s n=%d maps=%d lookups=%d inserts=%d hits=%d misses=%d "+
 		"deletes=%d sharded_ops=%d\n", *keys, *n, *nmaps, c.lookups, c.inserts, c.hits,
 		c.misses, c.deletes, c.sharded)
+	fmt.Printf("maps-probe: elapsed_s=%.4f\n", total.Seconds())
 	if *hold > 0 {
 		time.Sleep(time.Duration(*hold * float64(time.Second)))
 	}

@@ -25,6 +25,7 @@
 #include <map>
 
 #include "exp/maps/probes.h"
+#include "exp/maps/simulate.h"
 #include "go_probes.h"
 #include "report/render.h"
 
@@ -80,9 +81,10 @@ class MapsTest : public ::testing::TestWithParam<ProbeBinary> {
   }
 
   nlohmann::ordered_json run(std::vector<std::string> args, uint64_t sample_hz = 0,
-                             std::string watch = "") {
+                             std::string watch = "", bool exact = false) {
     gri::exp::maps::MapsOptions o;
     o.watch = watch;
+    o.exact = exact;
     o.command = {GetParam().path("maps")};
     o.command.insert(o.command.end(), args.begin(), args.end());
     o.command_stdout = dir_.path() + "/out";
@@ -216,11 +218,85 @@ TEST_P(MapsTest, LargeMapGrowthsAndItsWatchedLayoutAgree) {
   }
 }
 
+// --exact counts what the workload did: 1000 keys inserted, looked up 3 times each (hits),
+// as many misses, then all deleted and inserted again. With --watch main.watched, the map
+// the workload's insert phase made alone, exactly; a stripped binary (no symbol for --watch)
+// counts every map: the workload's plus the few of the flag package and the runtime. Keys
+// are int64 (mapaccess2_fast64, ...) or strings (the faststr functions) by variant, one run
+// each.
+TEST_P(MapsTest, ExactCountsAreTheWorkloads) {
+  bool stripped = GetParam().variant.find("stripped") != std::string::npos;
+  bool strings = stripped || GetParam().variant == "-cgo";
+  auto j = run({"-n", "1000", "-lookups", "3", "-keys", strings ? "string" : "int64", "-phases",
+                "insert,hit,miss,churn"},
+               0, stripped ? "" : (strings ? "main.watchedStr" : "main.watched"), true);
+  const auto& e = j["data"]["exact"];
+  ASSERT_TRUE(e.is_object()) << j.dump();
+  const uint64_t lookups = 2 * 3 * 1000, inserts = 2 * 1000, deletes = 1000;
+  if (!stripped) {
+    EXPECT_EQ(e["lookups"], lookups) << e.dump();
+    EXPECT_EQ(e["inserts"], inserts) << e.dump();
+    EXPECT_EQ(e["deletes"], deletes) << e.dump();
+  } else {
+    EXPECT_EQ(e["map"], "all");
+    for (auto [key, want] : {std::pair{"lookups", lookups}, {"inserts", inserts}, {"deletes", deletes}}) {
+      EXPECT_GE(e[key].get<uint64_t>(), want) << key << " " << e.dump();
+      EXPECT_LE(e[key].get<uint64_t>(), want + 500) << key << " " << e.dump();
+    }
+  }
+  // The fast paths of the key type did the work.
+  std::map<std::string, uint64_t> calls;
+  for (const auto& f : e["functions"]) calls[f["function"]] = f["calls"];
+  std::string suffix = strings ? "_faststr" : "_fast64";
+  EXPECT_GE(calls["runtime.mapassign" + suffix], inserts) << e.dump();
+  EXPECT_GE(calls["runtime.mapdelete" + suffix], deletes) << e.dump();
+  // go1.27's mapaccess1_fast64 calls mapaccess2_fast64: such a wrapper is not probed.
+  for (const auto& w : e["wrappers_not_probed"]) {
+    EXPECT_NE(w.get<std::string>().find("(calls runtime.map"), std::string::npos) << w;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Toolchains, MapsTest,
     ::testing::ValuesIn(probe_binaries({"", "-stripped", "-pie", "-cgo", "-noswiss", "-noswiss-stripped"},
                                        "maps")),
     [](const auto& info) { return param_name(info.param.label + info.param.variant); });
+
+// The lab's cache figures where there is no PMU: cachegrind on go-probes/maps, a bucket map
+// (go1.19) and a swiss map (go1.26). Each figure is the difference of two runs divided by the
+// operations; the runtime's time-driven work (sysmon, timers) moves a run by up to about
+// 100,000 instructions even with GOGC=off and GOMAXPROCS=1 (measured: 81k between two go1.26
+// runs of 16384 keys), so two runs of 65536 keys agree to 150,000 / 65536 instructions an
+// operation. Lookups take tens to hundreds of instructions. A map of 65536 int64 keys
+// (about 1-2 MiB) fits in the simulated 8 MiB last level, one of 2^20 (16-38 MiB) does not:
+// last-level misses per lookup grow (measured 2^20: 1.2 a hit swiss, 1.8 buckets).
+TEST(MapsSimulation, CachegrindCountsRepeatAndFollowTheMapSize) {
+  ASSERT_FALSE(gri::exp::maps::find_valgrind().empty()) << "valgrind is missing: tools/setup installs it";
+  TempDir dir;
+  for (const auto& b : probe_binaries({""}, "maps")) {
+    if (b.minor() != 19 && b.minor() != 26) continue;
+    SCOPED_TRACE(b.label);
+    std::string prefix = dir.path() + "/" + b.label;
+    constexpr int kSmall = 65536;
+    auto small = gri::exp::maps::simulate_ops(b.path("maps"), kSmall, prefix);
+    ASSERT_TRUE(small) << small.error().message;
+    auto again = gri::exp::maps::simulate_ops(b.path("maps"), kSmall, prefix);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_NEAR(small->hit.ir, again->hit.ir, 150000.0 / kSmall);
+    EXPECT_NEAR(small->miss.ir, again->miss.ir, 150000.0 / kSmall);
+    EXPECT_NEAR(small->insert.ir, again->insert.ir, 150000.0 / kSmall);
+    for (const auto* op : {&small->hit, &small->miss}) {
+      EXPECT_GT(op->ir, 50);
+      EXPECT_LT(op->ir, 400);
+    }
+    if (b.minor() != 26) continue;
+    auto big = gri::exp::maps::simulate_ops(b.path("maps"), 1 << 20, prefix);
+    ASSERT_TRUE(big) << big.error().message;
+    EXPECT_GT(big->hit.ll, 0.5);
+    EXPECT_LT(small->hit.ll, big->hit.ll / 4);
+    EXPECT_LT(small->miss.ll, big->miss.ll / 4);
+  }
+}
 
 TEST(MapsCode, FunctionsAreClassed) {
   using gri::exp::maps::map_code_class;

@@ -101,6 +101,28 @@ TEST(Returns, UndecodableBodyIsAnError) {
   EXPECT_FALSE(gri::goelf::find_returns(Arch::kX86_64, code, 0x1000));
 }
 
+// Bytes of go1.26's runtime.mapaccess1_fast64 (go tool objdump): the swiss group match,
+// PCMPEQB X1, X0 then PMOVMSKB X0, R10, a CALL rel32 and a RET.
+TEST(Mnemonics, CountsEachInstructionAndFindsCallTargets) {
+  std::vector<uint8_t> code = {0x66, 0x0f, 0x74, 0xc1,              // pcmpeqb xmm0, xmm1
+                               0x66, 0x44, 0x0f, 0xd7, 0xd0,        // pmovmskb r10d, xmm0
+                               0x66, 0x0f, 0x74, 0xc1,              // pcmpeqb xmm0, xmm1
+                               0xe8, 0x10, 0x00, 0x00, 0x00,        // call +0x10
+                               0xc3, 0xcc, 0xcc};                   // ret, INT3 padding
+  auto counts = gri::goelf::count_mnemonics(Arch::kX86_64, code, 0x1000);
+  ASSERT_TRUE(counts) << counts.error().message;
+  EXPECT_EQ((*counts)["pcmpeqb"], 2u);
+  EXPECT_EQ((*counts)["pmovmskb"], 1u);
+  EXPECT_EQ((*counts)["call"], 1u);
+  EXPECT_EQ((*counts)["ret"], 1u);
+  auto calls = gri::goelf::find_call_targets(Arch::kX86_64, code, 0x1000);
+  ASSERT_TRUE(calls) << calls.error().message;
+  // The CALL at 0x100d is 5 bytes: 0x1012 + 0x10.
+  EXPECT_EQ(*calls, std::vector<uint64_t>{0x1022});
+  std::vector<uint8_t> bad = {0xc3, 0x06};  // RET, then PUSH ES: invalid in 64-bit mode
+  EXPECT_FALSE(gri::goelf::count_mnemonics(Arch::kX86_64, bad, 0x1000));
+}
+
 struct Objdump {
   uint64_t entry_offset = 0;          // first instruction after the first JBE (0: none)
   bool jbe = false;

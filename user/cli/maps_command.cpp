@@ -14,16 +14,23 @@ Command add_maps_command(CLI::App& app) {
       "of the target's CPU time in map and hash functions, from cpu-clock samples.\n"
       "Probes: the entry and RETs of the growth functions only (a map grows about log2(n)\n"
       "times), never the lookups; RET probes are plain uprobes (never a uretprobe).\n"
+      "--exact adds an entry probe on every map function the compiler calls (mapaccess1,\n"
+      "mapassign_faststr, mapdelete, ...): lookups, inserts and deletes counted exactly, of\n"
+      "every map or, with --watch, of that map alone; it prints the cost of a call first.\n"
       "\n"
       "EXAMPLES:\n"
       "  sudo gri maps -p 4242 -d 10\n"
       "  sudo gri maps -- ./server -port 8080\n"
       "  sudo gri maps --json maps.json --sample-hz 499 -- ./batch-job\n"
-      "  sudo gri maps --watch main.sessions -p 4242 -d 30\n",
+      "  sudo gri maps --watch main.sessions -p 4242 -d 30\n"
+      "  sudo gri maps --exact --watch main.sessions -p 4242 -d 5\n",
       [](CLI::App* cmd, exp::maps::MapsOptions& o) {
         cmd->add_option("--sample-hz", o.sample_hz,
                         "cpu-clock samples a second on each CPU, for the CPU in map code (0: none)")
             ->capture_default_str();
+        cmd->add_flag("--exact", o.exact,
+                      "count every lookup, insert and delete (a probe on each map function; "
+                      "its cost is printed first)");
         cmd->add_option("--watch", o.watch,
                         "a global map variable (e.g. main.cache): its layout read from memory "
                         "each second (needs the symbol table)");

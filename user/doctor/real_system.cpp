@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "doctor/doctor.h"
+#include "probe/kernel_events.h"
 #include "common/text_file.h"
 
 namespace gri::doctor {
@@ -96,19 +97,7 @@ class RealSystem final : public System {
     return {};
   }
 
-  int open_hw_cycles() const override {
-    perf_event_attr attr{};
-    attr.size = sizeof(attr);
-    attr.type = PERF_TYPE_HARDWARE;
-    attr.config = PERF_COUNT_HW_CPU_CYCLES;
-    attr.disabled = 1;
-    attr.exclude_kernel = 1;
-    attr.exclude_hv = 1;
-    int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0));
-    if (fd < 0) return errno;
-    close(fd);
-    return 0;
-  }
+  int open_hw_cycles() const override { return probe::try_open_hw_counter(probe::HwCounter::kCycles); }
 
   Status load_trivial_bpf() const override {
     int r = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_KPROBE, nullptr);

@@ -6,6 +6,7 @@
 
 #include "exp/alloc/lab.h"
 #include "exp/gc/lab.h"
+#include "exp/maps/lab.h"
 #include "exp/preempt/lab.h"
 #include "exp/sched/lab.h"
 #include "exp/steal/lab.h"
@@ -27,8 +28,8 @@ constexpr std::array<Experiment, 8> kExperiments = {{
      gc::lab_gc, ""},
     {"EXP-06", "wb", "when is the write barrier on, and what does it buffer and shade?", 6,
      wb::lab_wb, ""},
-    {"EXP-07", "maps", "swiss map vs bucket map on the same workload", 13, nullptr,
-     "gri maps: growths, CPU in map code, --watch"},
+    {"EXP-07", "maps", "swiss map vs bucket map on the same workload", 13, maps::lab_maps,
+     "gri maps: growths, CPU in map code, --watch; the lab's A/B with simulated caches"},
     {"EXP-08", "timers", "per-P timer heaps, where timers run, lock contention", 14, nullptr, ""},
 }};
 

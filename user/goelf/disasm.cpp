@@ -66,6 +66,21 @@ Status start(X86Pass* pass, Arch arch, std::string_view what, std::span<const ui
   return {};
 }
 
+// Decodes the whole body, instruction by instruction. Go pads functions with INT3 (0xCC),
+// which decodes; anything else that does not is a desync, an error.
+template <typename F>
+Status each_instruction(X86Pass& x, F&& f) {
+  while (x.left > 0) {
+    if (!x.next()) {
+      bool padding = std::all_of(x.p, x.p + x.left, [](uint8_t b) { return b == 0xcc || b == 0x00; });
+      if (padding) break;
+      return make_error("cannot decode the instruction at {:#x}", x.pc);
+    }
+    f(*x.insn);
+  }
+  return {};
+}
+
 }  // namespace
 
 bool starts_with_push(Arch arch, std::span<const uint8_t> code) {
@@ -84,15 +99,35 @@ Result<std::vector<uint64_t>> find_returns(Arch arch, std::span<const uint8_t> c
   // No detail needed: the instruction id says RET.
   if (Status st = start(&x, arch, "return sites", code, addr, false); !st) return st.error();
   std::vector<uint64_t> out;
-  while (x.left > 0) {
-    if (!x.next()) {
-      // Go pads functions with INT3 (0xCC), which decodes; anything else is a desync.
-      bool padding = std::all_of(x.p, x.p + x.left, [](uint8_t b) { return b == 0xcc || b == 0x00; });
-      if (padding) break;
-      return make_error("cannot decode the instruction at {:#x}", x.pc);
+  Status st = each_instruction(x, [&](const cs_insn& i) {
+    if (i.id == X86_INS_RET) out.push_back(i.address - addr);
+  });
+  if (!st) return st.error();
+  return out;
+}
+
+Result<std::vector<uint64_t>> find_call_targets(Arch arch, std::span<const uint8_t> code,
+                                                uint64_t addr) {
+  X86Pass x;
+  if (Status st = start(&x, arch, "calls", code, addr, true); !st) return st.error();
+  std::vector<uint64_t> out;
+  Status st = each_instruction(x, [&](const cs_insn& i) {
+    const cs_x86& x86 = i.detail->x86;
+    if (i.id == X86_INS_CALL && x86.op_count == 1 && x86.operands[0].type == X86_OP_IMM) {
+      out.push_back(static_cast<uint64_t>(x86.operands[0].imm));
     }
-    if (x.insn->id == X86_INS_RET) out.push_back(x.insn->address - addr);
-  }
+  });
+  if (!st) return st.error();
+  return out;
+}
+
+Result<std::map<std::string, uint64_t>> count_mnemonics(Arch arch, std::span<const uint8_t> code,
+                                                        uint64_t addr) {
+  X86Pass x;
+  if (Status st = start(&x, arch, "instructions", code, addr, false); !st) return st.error();
+  std::map<std::string, uint64_t> out;
+  Status st = each_instruction(x, [&](const cs_insn& i) { out[i.mnemonic]++; });
+  if (!st) return st.error();
   return out;
 }
 

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <span>
 #include <vector>
 
@@ -49,5 +51,15 @@ struct RipRef {
 // instruction by instruction, as find_returns). An undecodable byte ends the list early and
 // is an error only when nothing came before it.
 Result<std::vector<RipRef>> find_rip_refs(Arch arch, std::span<const uint8_t> code, uint64_t addr);
+
+// The targets of the function's direct CALLs (CALL rel32), in instruction order.
+Result<std::vector<uint64_t>> find_call_targets(Arch arch, std::span<const uint8_t> code,
+                                                uint64_t addr);
+
+// How many times each instruction mnemonic ("pcmpeqb", "pmovmskb", "ret", ...) appears in the
+// function's body, decoded as find_returns decodes it. Used to check what code a release
+// compiled (e.g. the SSE2 group matching of swiss maps, go1.24+ internal/runtime/maps).
+Result<std::map<std::string, uint64_t>> count_mnemonics(Arch arch, std::span<const uint8_t> code,
+                                                        uint64_t addr);
 
 }  // namespace gri::goelf

@@ -160,4 +160,11 @@ std::string describe_wait_status(int status) {
   return fmt::format("wait status {:#x}", status);
 }
 
+Result<int> run_to_end(const ChildOptions& options, std::chrono::milliseconds timeout) {
+  auto child = HeldChild::spawn(options);
+  if (!child) return child.error();
+  if (Status st = child->release(); !st) return st.error();
+  return child->wait(timeout);
+}
+
 }  // namespace gri::probe

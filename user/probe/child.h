@@ -48,6 +48,10 @@ class HeldChild {
   bool reaped_ = false;
 };
 
+// Runs a command to its end, no hold (spawn, release, wait); killed after `timeout`. Returns
+// the wait status.
+Result<int> run_to_end(const ChildOptions& options, std::chrono::milliseconds timeout);
+
 // "exited with status 3", "killed by signal 9 (Killed)".
 std::string describe_wait_status(int status);
 

@@ -244,6 +244,22 @@ std::optional<std::string> hw_unavailable_reason(HwCounter counter, int err) {
   }
 }
 
+int try_open_hw_counter(HwCounter counter) {
+  perf_event_attr attr = hw_counter_attr(counter);
+  attr.disabled = 1;
+  int fd = perf_event_open_fd(attr, 0, -1);
+  if (fd < 0) return errno;
+  close(fd);
+  return 0;
+}
+
+std::string hw_pmu_unavailable() {
+  int err = try_open_hw_counter(HwCounter::kCycles);
+  if (err == 0) return "";
+  auto why = hw_unavailable_reason(HwCounter::kCycles, err);
+  return why ? *why : fmt::format("unavailable: perf_event_open of cycles: {}", strerror(err));
+}
+
 Result<HwCounterSet> open_hw_counter(HwCounter counter, bpf_map* perf_event_array) {
   if (!perf_event_array || bpf_map__type(perf_event_array) != BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
     return make_error("cannot open the {} counter: the map given is not a perf event array",

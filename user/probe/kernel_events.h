@@ -117,6 +117,10 @@ Result<HwCounterSet> open_hw_counter(HwCounter counter, bpf_map* perf_event_arra
 // the errno. gri doctor's raw check, with the same attr as open_hw_counter.
 int try_open_hw_counter(HwCounter counter);
 
+// "" when a hardware cycles counter opens for this process; otherwise why not, in
+// hw_unavailable_reason's words ("unavailable: no hardware PMU for cycles ...").
+std::string hw_pmu_unavailable();
+
 // --- ring buffers -------------------------------------------------------------------
 
 using RingBuffer = Owned<ring_buffer, ring_buffer__free>;

@@ -11,6 +11,7 @@
 #include "exp/maps/probes.h"
 #include "exp/maps/watch.h"
 #include "goelf/runtime_layout.h"
+#include "probe/kernel_events.h"
 #include "session/session.h"
 
 namespace gri::exp::maps {
@@ -123,8 +124,20 @@ Result<report::Report> run_maps(const MapsOptions& o,
     if (!offsets) return make_error("--watch {}: {}", o.watch, offsets.error().message);
     watch_at.emplace(sym->addr, *offsets);
   }
-  auto probes = MapsProbes::attach(traced->bin, t.pid(), {true, o.sample_hz});
+  auto probes = MapsProbes::attach(traced->bin, t.pid(),
+                                   {true, o.sample_hz, o.exact, watch_at ? watch_at->first : 0});
   if (!probes) return probes.error();
+  if (o.exact) {
+    const MapsAttach& a = (*probes)->attach_info();
+    size_t emulated = 0;
+    for (const auto& f : a.op_functions) emulated += f.emulated;
+    bool all = emulated == a.op_functions.size();
+    double us = (all ? traced->cost.ns_per_push_hit : traced->cost.ns_per_hit) / 1e3;
+    progress(fmt::format(
+        "--exact probes {} map functions ({} of them on an emulated instruction): every map "
+        "lookup, insert and delete{} will cost the target about {:.1f} us more (measured here)",
+        a.op_functions.size(), emulated, o.watch.empty() ? "" : " (of any map)", us));
+  }
   std::unique_ptr<MapWatcher> watcher;
   if (watch_at) watcher = std::make_unique<MapWatcher>(t.pid(), watch_at->first, watch_at->second);
   if (!t.alive()) return make_error("PID {} exited during attach", t.pid());
@@ -202,6 +215,39 @@ Result<report::Report> run_maps(const MapsOptions& o,
     r.degraded.push_back({"growth events", fmt::format("{} growths found the ring full: not "
                                                        "in the list",
                                                        c.lost)});
+  }
+
+  // --- --exact: calls of each map function ----------------------------------------------
+  if (o.exact) {
+    nlohmann::ordered_json fns = nlohmann::ordered_json::array();
+    std::map<std::string, uint64_t> by_op = {{"lookups", 0}, {"inserts", 0}, {"deletes", 0}};
+    report::Table et{fmt::format("map operations (--exact: a probe on each map function{})",
+                                 o.watch.empty() ? ", every map" : ", the map " + o.watch + " holds"),
+                     {"function", "counts as", "calls"},
+                     {}};
+    for (size_t i = 0; i < info.op_functions.size() && i < c.op_calls.size(); i++) {
+      const auto& f = info.op_functions[i];
+      by_op[f.op] += c.op_calls[i];
+      fns.push_back({{"function", f.name}, {"op", f.op}, {"calls", c.op_calls[i]}});
+      if (c.op_calls[i]) et.rows.push_back({f.name, f.op, std::to_string(c.op_calls[i])});
+    }
+    nlohmann::ordered_json ex = {{"map", o.watch.empty() ? "all" : o.watch}};
+    for (const auto& [op, n] : by_op) ex[op] = n;
+    ex["functions"] = std::move(fns);
+    ex["wrappers_not_probed"] = info.op_wrappers;
+    // Groups or buckets visited and keys compared per lookup need probes inside the lookup
+    // loops, at instructions that differ per release: not built yet (issue 13).
+    ex["per_lookup"] = nullptr;
+    r.data["exact"] = std::move(ex);
+    r.tables.push_back(std::move(et));
+    r.notes.push_back(fmt::format(
+        "--exact: {} lookups, {} inserts (new keys and updates), {} deletes{}; mapaccess1_fat "
+        "and mapaccess2_fat call mapaccess1/2 and are counted there{}",
+        by_op["lookups"], by_op["inserts"], by_op["deletes"],
+        o.watch.empty() ? " in every map" : " in the map " + o.watch + " holds",
+        info.op_wrappers.empty() ? ""
+                                 : fmt::format("; not probed, as they call another: {}",
+                                               fmt::join(info.op_wrappers, ", "))));
   }
 
   // --- the watched map ----------------------------------------------------------------------
@@ -297,11 +343,30 @@ Result<report::Report> run_maps(const MapsOptions& o,
   }
   r.data["cpu"] = std::move(cpu);
 
+  // --- hardware counters ------------------------------------------------------------------
+  if (std::string pmu = probe::hw_pmu_unavailable(); !pmu.empty()) {
+    r.data["hw_counters"] = {{"available", false},
+                             {"reason", "unavailable: " + pmu},
+                             {"fallback", "cachegrind's simulation of the caches, in gri lab "
+                                          "EXP-07 (labelled simulated)"}};
+    r.notes.push_back(fmt::format("hardware counters unavailable: {}; fallback: cachegrind's "
+                                  "simulation in gri lab EXP-07",
+                                  pmu));
+  } else {
+    r.data["hw_counters"] = {{"available", true},
+                             {"read", false},
+                             {"reason", "this machine has a PMU; counters at the workload's phase "
+                                        "marks are not read yet (issue 13)"}};
+  }
+
   // Entry probes sit after the stack check (emulated where that is a PUSH: go1.21+); RETs
   // are single-stepped. Samples cost no uprobe.
-  uint64_t entries = c.entries, rets = c.events + c.no_entry;
-  r.overhead = session::overhead(traced->cost, info.entries_emulated ? entries : 0,
-                                 (info.entries_emulated ? 0 : entries) + rets);
+  uint64_t emulated = info.entries_emulated ? c.entries : 0;
+  uint64_t stepped = (info.entries_emulated ? 0 : c.entries) + c.events + c.no_entry;
+  for (size_t i = 0; i < info.op_functions.size() && i < c.op_calls.size(); i++) {
+    (info.op_functions[i].emulated ? emulated : stepped) += c.op_calls[i];
+  }
+  r.overhead = session::overhead(traced->cost, emulated, stepped);
   return r;
 }
 

@@ -16,6 +16,8 @@ namespace gri::exp::maps {
 struct MapsOptions : session::TargetOptions {
   uint64_t sample_hz = 99;  // --sample-hz: cpu-clock samples a second on each CPU (0: none)
   std::string watch;        // --watch VAR: a global map variable, read each second
+  bool exact = false;       // --exact: every call of a map function counted (of VAR's map alone
+                            // with --watch)
 };
 
 Result<report::Report> run_maps(const MapsOptions& options,

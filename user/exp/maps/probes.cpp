@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "exp/maps/code.h"
 #include "goelf/runtime_layout.h"
 #include "probe/go_uprobe.h"
 #include "probe/kernel_events.h"
@@ -136,6 +137,27 @@ Result<std::unique_ptr<MapsProbes>> MapsProbes::attach(const goelf::GoBinary& bi
   state->skel.reset(maps_bpf__open());
   if (!state->skel) return make_error("cannot open the maps BPF object: {}", strerror(errno));
   maps_bpf* skel = state->skel.get();
+  cfg.watch_var = o.exact ? o.watch_var : 0;
+  std::vector<FoundMapFunction> op_functions;
+  if (o.exact) {
+    auto found = map_functions(bin);
+    if (!found) return found.error();
+    for (const FoundMapFunction& f : *found) {
+      if (!f.wraps.empty()) {
+        info.op_wrappers.push_back(fmt::format("{} (calls {})", f.name, f.wraps));
+      } else {
+        op_functions.push_back(f);
+      }
+    }
+    if (op_functions.empty()) {
+      return make_error("--exact: none of the map functions (runtime.mapaccess1, ...) is in {}",
+                        bin.path());
+    }
+    if (op_functions.size() > MAPS_OP_FUNCS) {
+      return make_error("--exact: {} map functions, at most {}", op_functions.size(),
+                        MAPS_OP_FUNCS);
+    }
+  }
   skel->rodata->cfg = cfg;
   bpf_map__set_max_entries(skel->maps.inflight, kInflight);
   bpf_map__set_max_entries(skel->maps.samples, kSampledPcs);
@@ -154,6 +176,18 @@ Result<std::unique_ptr<MapsProbes>> MapsProbes::attach(const goelf::GoBinary& bi
     info.probed.push_back(fmt::format("{} (entry and {} RETs)", functions[i],
                                       point->ret_offsets.size()));
     for (auto& l : *links) state->links.push_back(std::move(l));
+  }
+  for (size_t i = 0; i < op_functions.size(); i++) {
+    const FoundMapFunction& f = op_functions[i];
+    auto point = probe::resolve_probe_point(bin, f.name);
+    if (!point) return point.error();
+    uint64_t cookie = i | ((point->addr + point->entry_offset) << 8);
+    auto link = probe::attach_uprobe(skel->progs.maps_op, bin, point->file_offset, cookie,
+                                     f.name, pid);
+    if (!link) return link.error();
+    state->links.push_back(std::move(*link));
+    info.probe_sites++;
+    info.op_functions.push_back({std::string(f.name), op_name(f.op), point->entry_emulated});
   }
   if (o.sample_hz) {
     auto links = probe::attach_cpu_clock_sampling(skel->progs.maps_sample, o.sample_hz);
@@ -179,6 +213,11 @@ Result<MapsCounts> MapsProbes::read() {
   c.samples = (*sums)[MAPS_CTR_SAMPLES];
   c.samples_dropped = (*sums)[MAPS_CTR_SAMPLES_DROPPED];
   c.lost = __atomic_load_n(&skel->bss->lost_events, __ATOMIC_RELAXED);
+  if (!state_->info.op_functions.empty()) {
+    auto calls = probe::sum_percpu_u64(skel->maps.ops, MAPS_OP_FUNCS);
+    if (!calls) return calls.error();
+    c.op_calls.assign(calls->begin(), calls->begin() + state_->info.op_functions.size());
+  }
 
   uint64_t origin = state_->events.empty() ? 0 : state_->events.front().start_ns;
   for (const maps_growth_event& e : state_->events) origin = std::min<uint64_t>(origin, e.start_ns);

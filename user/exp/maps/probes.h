@@ -35,6 +35,8 @@ struct Growth {
 struct MapsProbeOptions {
   bool growth = true;
   uint64_t sample_hz = 0;  // cpu-clock samples per second per CPU (0: none)
+  bool exact = false;      // an entry probe on every map function (code.h kMapFunctions)
+  uint64_t watch_var = 0;  // with exact: count only the map this global holds (link-time)
 };
 
 struct MapsAttach {
@@ -43,6 +45,14 @@ struct MapsAttach {
   std::vector<std::string> probed;   // "runtime.hashGrow (entry and 2 RETs)", ...
   uint64_t probe_sites = 0;
   bool entries_emulated = true;      // every entry probe sits on an emulated instruction
+  // --exact: the functions counted, in the BPF side's numbering; wrappers left unprobed.
+  struct OpFunction {
+    std::string name;
+    std::string op;  // "lookups", "inserts", "deletes"
+    bool emulated = false;
+  };
+  std::vector<OpFunction> op_functions;
+  std::vector<std::string> op_wrappers;  // "runtime.mapaccess1_fast64 (calls ...)"
 };
 
 struct MapsCounts {
@@ -50,6 +60,7 @@ struct MapsCounts {
   uint64_t entries = 0, events = 0, no_entry = 0, lost = 0;
   uint64_t samples = 0, samples_dropped = 0;
   std::map<uint64_t, uint64_t> pcs;  // run-time user pc -> samples (0: in the kernel)
+  std::vector<uint64_t> op_calls;    // --exact: calls of attach_info().op_functions[i]
 };
 
 class MapsProbes {
