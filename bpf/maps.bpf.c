@@ -12,7 +12,7 @@
  *   (*table).grow(t, typ, m, newCapacity uint16): t RAX, m RCX, newCapacity RDI.
  *   (*table).split(t, typ, m): t RAX, m RCX. A table at maxTableCapacity is split in two.
  * Go calls these with ABIInternal (go.bpf.h): arguments in registers at the entry probe.
- * The entry remembers what it read for the goroutine (g, R14: a growth allocates and may
+ * growToSmall is probed at its entry alone (below). The entry remembers what it read for the goroutine (g, R14: a growth allocates and may
  * resume on another thread), the RET probe (a plain uprobe on each RET instruction, never a
  * uretprobe) reads the result and sends one event.
  *
@@ -117,6 +117,15 @@ int maps_grow_entry(struct pt_regs *ctx)
 		return 0;
 	}
 	e.start_ns = bpf_ktime_get_ns();
+	if (e.kind == MAPS_GROW_TO_SMALL) {
+		/* Every new map's first insert: entry only (its RETs are single-stepped, and
+		 * an HTTP server makes such maps per request), sent now with no duration. */
+		e.cap_after = 8;	/* one group: abi.SwissMapGroupSlots */
+		e.end_ns = e.start_ns;
+		if (events_output(&events, &e, sizeof(e), &lost_events) == 0)
+			add(MAPS_CTR_EVENTS);
+		return 0;
+	}
 	bpf_map_update_elem(&inflight, &g, &e, BPF_ANY);
 	return 0;
 }
@@ -140,9 +149,6 @@ int maps_grow_return(struct pt_regs *ctx)
 	switch (e.kind) {
 	case MAPS_GROW_HASHGROW:
 		e.cap_after = 8u << (read_u8(e.map + cfg.hmap_B) & 31);
-		break;
-	case MAPS_GROW_TO_SMALL:
-		e.cap_after = 8;	/* one group: abi.SwissMapGroupSlots */
 		break;
 	case MAPS_GROW_TO_TABLE:
 		/* the directory's one table (dirPtr -> [1]*table) */

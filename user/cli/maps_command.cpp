@@ -9,7 +9,7 @@ Command add_maps_command(CLI::App& app) {
       "a live process",
       "Which map the target's runtime has (swiss from Go 1.24 on, bucket maps before and with\n"
       "GOEXPERIMENT=noswissmap), every growth of its maps: a bucket map's hashGrow (doubling or\n"
-      "same-size), a swiss map's growToSmall, growToTable, table grow and split, with the\n"
+      "same-size), a swiss map's growToTable, table grow and split, with the\n"
       "map's entries, its slots before and after and the time the call took; and the share\n"
       "of the target's CPU time in map and hash functions, from cpu-clock samples.\n"
       "Probes: the entry and RETs of the growth functions only (a map grows about log2(n)\n"
@@ -17,6 +17,8 @@ Command add_maps_command(CLI::App& app) {
       "--exact adds an entry probe on every map function the compiler calls (mapaccess1,\n"
       "mapassign_faststr, mapdelete, ...): lookups, inserts and deletes counted exactly, of\n"
       "every map or, with --watch, of that map alone; it prints the cost of a call first.\n"
+      "It also adds growToSmall, a new swiss map's first insert (an HTTP server makes several\n"
+      "per request).\n"
       "\n"
       "EXAMPLES:\n"
       "  sudo gri maps -p 4242 -d 10\n"

@@ -26,6 +26,7 @@ double pct(uint64_t part, uint64_t whole) {
 }
 
 struct GrowthStats {
+  bool timed = true;
   uint64_t n = 0;
   double us_sum = 0, us_max = 0;
 };
@@ -171,9 +172,10 @@ Result<report::Report> run_maps(const MapsOptions& o,
                        {"entries_before", g.cap_before},
                        {"entries_after", g.cap_after},
                        {"table_entries", g.table_entries},
-                       {"us", g.us},
+                       {"us", g.timed ? nlohmann::ordered_json(g.us) : nullptr},
                        {"at_s", g.start_s}});
     GrowthStats& s = by_kind[g.kind];
+    s.timed = g.timed;
     s.n++;
     s.us_sum += g.us;
     s.us_max = std::max(s.us_max, g.us);
@@ -187,6 +189,11 @@ Result<report::Report> run_maps(const MapsOptions& o,
                    {}};
   for (const auto& [kind, s] : by_kind) {
     double mean = s.n ? s.us_sum / static_cast<double>(s.n) : 0;
+    if (!s.timed) {  // growToSmall: entry probe only
+      summary[kind] = {{"growths", s.n}, {"mean_us", nullptr}, {"max_us", nullptr}};
+      gt.rows.push_back({kind, std::to_string(s.n), "-", "-"});
+      continue;
+    }
     summary[kind] = {{"growths", s.n}, {"mean_us", mean}, {"max_us", s.us_max}};
     gt.rows.push_back({kind, std::to_string(s.n), fmt::format("{:.1f}", mean),
                        fmt::format("{:.1f}", s.us_max)});
@@ -362,7 +369,8 @@ Result<report::Report> run_maps(const MapsOptions& o,
   // Entry probes sit after the stack check (emulated where that is a PUSH: go1.21+); RETs
   // are single-stepped. Samples cost no uprobe.
   uint64_t emulated = info.entries_emulated ? c.entries : 0;
-  uint64_t stepped = (info.entries_emulated ? 0 : c.entries) + c.events + c.no_entry;
+  uint64_t rets = c.events > c.untimed ? c.events - c.untimed : 0;
+  uint64_t stepped = (info.entries_emulated ? 0 : c.entries) + rets + c.no_entry;
   for (size_t i = 0; i < info.op_functions.size() && i < c.op_calls.size(); i++) {
     (info.op_functions[i].emulated ? emulated : stepped) += c.op_calls[i];
   }

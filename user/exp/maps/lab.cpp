@@ -220,9 +220,10 @@ void print_tables(const std::vector<VariantResult>& results) {
     }
     std::vector<std::string> kinds;
     for (auto it = r.growth_summary.begin(); it != r.growth_summary.end(); ++it) {
-      kinds.push_back(fmt::format("{} {} (mean {:.1f} us)", it.key(),
-                                  it.value()["growths"].get<uint64_t>(),
-                                  it.value()["mean_us"].get<double>()));
+      const auto& mean = it.value()["mean_us"];
+      kinds.push_back(fmt::format("{} {}{}", it.key(), it.value()["growths"].get<uint64_t>(),
+                                  mean.is_number() ? fmt::format(" (mean {:.1f} us)", mean.get<double>())
+                                                   : ""));
     }
     fmt::print("    {:<16} growths: {}; {:.0f}% of cpu-clock samples in map and hash code\n",
                r.v.label, fmt::join(kinds, ", "), 100 * r.map_share);

@@ -30,10 +30,11 @@ struct Growth {
   uint64_t cap_before = 0, cap_after = 0;  // slots
   double start_s = 0;  // since the first event's clock origin (the session)
   double us = 0;       // entry to RET
+  bool timed = true;   // false: growToSmall, probed at its entry alone (us is 0)
 };
 
 struct MapsProbeOptions {
-  bool growth = true;
+  bool growth = true;       // growths; a swiss map's growToSmall with exact only
   uint64_t sample_hz = 0;  // cpu-clock samples per second per CPU (0: none)
   bool exact = false;      // an entry probe on every map function (code.h kMapFunctions)
   uint64_t watch_var = 0;  // with exact: count only the map this global holds (link-time)
@@ -58,6 +59,7 @@ struct MapsAttach {
 struct MapsCounts {
   std::vector<Growth> growths;  // in the order they ended
   uint64_t entries = 0, events = 0, no_entry = 0, lost = 0;
+  uint64_t untimed = 0;  // events sent at an entry, with no RET (growToSmall)
   uint64_t samples = 0, samples_dropped = 0;
   std::map<uint64_t, uint64_t> pcs;  // run-time user pc -> samples (0: in the kernel)
   std::vector<uint64_t> op_calls;    // --exact: calls of attach_info().op_functions[i]
