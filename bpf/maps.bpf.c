@@ -21,6 +21,12 @@
  * internal/runtime/maps/runtime*.go), all taking (t *maptype, m *map, key) in RAX, RBX, RCX;
  * the cookie is the function's number (low 8 bits) and the probe's link-time address.
  *
+ * --exact also counts a lookup's work: a plain uprobe on an instruction inside the lookup
+ * functions (user space finds them in the disassembly, exp/maps/code.h: a group matched, a
+ * SIMD candidate, a slot scanned), almost all on a JMP, Jcc or NOP, which the kernel
+ * emulates; the cookie is the site's number. With --watch, the map function's entry notes
+ * for its goroutine whether the map is the watched one, and the sites count only then.
+ *
  * cpu-clock samples: the user pc of every sample of a target thread, counted per pc; user
  * space names the function.
  */
@@ -55,6 +61,22 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } ops SEC(".maps");
+
+/* --exact: executions of each lookup site, by its number. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAPS_SITES);
+	__type(key, __u32);
+	__type(value, __u64);
+} site_hits SEC(".maps");
+
+/* --exact --watch: 1 while the goroutine (g) is in a map function of the watched map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} in_watched SEC(".maps");
 
 /* Growths under way, by g (max_entries set by user space). */
 struct {
@@ -174,12 +196,35 @@ int maps_op(struct pt_regs *ctx)
 		/* The handler sees ip at the probed instruction (uprobes.c handle_swbp sets it
 		 * back); masking to the page keeps this right either way: a bias is page-aligned. */
 		__u64 bias = (PT_REGS_IP(ctx) - (cookie >> 8)) & ~0xfffULL;
-		__u64 m = read_u64(cfg.watch_var + bias);
+		__u64 m = read_u64(cfg.watch_var + bias), g = go_g(ctx);
+		__u8 on = m && m == go_arg(ctx, 1);
 
-		if (!m || m != go_arg(ctx, 1))
+		bpf_map_update_elem(&in_watched, &g, &on, BPF_ANY);
+		if (!on)
 			return 0;
 	}
 	v = bpf_map_lookup_elem(&ops, &idx);
+	if (v)
+		*v += 1;
+	return 0;
+}
+
+SEC("uprobe")
+int maps_site(struct pt_regs *ctx)
+{
+	__u32 idx = (__u32)bpf_get_attach_cookie(ctx);
+	__u64 *v;
+
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	if (cfg.watch_var) {
+		__u64 g = go_g(ctx);
+		__u8 *on = bpf_map_lookup_elem(&in_watched, &g);
+
+		if (!on || !*on)
+			return 0;
+	}
+	v = bpf_map_lookup_elem(&site_hits, &idx);
 	if (v)
 		*v += 1;
 	return 0;

@@ -31,6 +31,8 @@ enum maps_counter {
 
 /* --exact: the map functions counted, at most this many (user space numbers them). */
 #define MAPS_OP_FUNCS 32
+/* --exact: the sites inside lookup functions counted (user space numbers them). */
+#define MAPS_SITES 128
 
 struct maps_config {
 	__u32 tgid;		/* process traced (root PID namespace) */

@@ -123,6 +123,47 @@ TEST(Mnemonics, CountsEachInstructionAndFindsCallTargets) {
   EXPECT_FALSE(gri::goelf::count_mnemonics(Arch::kX86_64, bad, 0x1000));
 }
 
+// decode_function on the small fast path's shift loop of go1.26 runtime.mapaccess2_fast64
+// (objdump): which instructions x86 uprobes emulate (JMP, Jcc, CALL rel, 0x90 NOPs, PUSH
+// reg), jump targets, and registers named as their 64-bit whole (ESI is RSI).
+TEST(DecodeFunction, BranchesOperandsAndWhatUprobesEmulate) {
+  std::vector<uint8_t> code = {0x48, 0xd1, 0xee,                    // shr rsi
+                               0x48, 0x85, 0xf6,                    // test rsi, rsi
+                               0x74, 0x05,                          // je +5
+                               0x66, 0x90,                          // xchg ax, ax (66 90)
+                               0x48, 0x3b, 0x0a,                    // cmp rcx, [rdx]
+                               0x31, 0xdb,                          // xor ebx, ebx
+                               0x0f, 0x1f, 0x00,                    // nop dword [rax]
+                               0x55,                                // push rbp
+                               0x48, 0x83, 0xfb, 0x08,              // cmp rbx, 8
+                               0xff, 0xd1,                          // call rcx
+                               0xe8, 0x00, 0x00, 0x00, 0x00,        // call +0
+                               0xc3};                               // ret
+  auto insns = gri::goelf::decode_function(Arch::kX86_64, code, 0x1000);
+  ASSERT_TRUE(insns) << insns.error().message;
+  ASSERT_EQ(insns->size(), 12u);
+  const auto& in = *insns;
+  EXPECT_EQ(in[0].mnemonic, "shr");
+  EXPECT_FALSE(in[0].emulated);
+  EXPECT_TRUE(in[2].jump && in[2].conditional && in[2].emulated);
+  EXPECT_EQ(in[2].target, std::optional<uint64_t>{0x100d});
+  EXPECT_TRUE(in[3].emulated) << "66 90 is a NOP the kernel emulates";
+  EXPECT_EQ(in[4].operands.at(1).kind, gri::goelf::Operand::kMem);
+  EXPECT_EQ(in[4].operands.at(1).reg, "rdx");
+  EXPECT_EQ(in[5].operands.at(0).reg, "rbx") << "ebx is part of rbx";
+  EXPECT_FALSE(in[6].emulated) << "0F 1F NOPs are single-stepped";
+  EXPECT_TRUE(in[7].emulated) << "PUSH of a register";
+  EXPECT_EQ(in[8].operands.at(1).imm, 8);
+  EXPECT_TRUE(in[9].call);
+  EXPECT_FALSE(in[9].emulated) << "an indirect CALL";
+  EXPECT_TRUE(in[10].call && in[10].emulated) << "CALL rel32";
+  EXPECT_EQ(in[10].target, std::optional<uint64_t>{0x101e});
+  EXPECT_TRUE(in[11].ret);
+  EXPECT_FALSE(in[11].emulated);
+  std::vector<uint8_t> bad = {0xc3, 0x06};
+  EXPECT_FALSE(gri::goelf::decode_function(Arch::kX86_64, bad, 0x1000));
+}
+
 struct Objdump {
   uint64_t entry_offset = 0;          // first instruction after the first JBE (0: none)
   bool jbe = false;

@@ -3,6 +3,7 @@
 #include <capstone/capstone.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace gri::goelf {
 
@@ -127,6 +128,78 @@ Result<std::map<std::string, uint64_t>> count_mnemonics(Arch arch, std::span<con
   if (Status st = start(&x, arch, "instructions", code, addr, false); !st) return st.error();
   std::map<std::string, uint64_t> out;
   Status st = each_instruction(x, [&](const cs_insn& i) { out[i.mnemonic]++; });
+  if (!st) return st.error();
+  return out;
+}
+
+namespace {
+
+// The 64-bit register a name is part of: eax, ax and al are rax; r8d, r8w and r8b are r8.
+std::string full_register(std::string name) {
+  static const std::map<std::string, std::string> legacy = {
+      {"eax", "rax"}, {"ax", "rax"}, {"al", "rax"}, {"ebx", "rbx"}, {"bx", "rbx"}, {"bl", "rbx"},
+      {"ecx", "rcx"}, {"cx", "rcx"}, {"cl", "rcx"}, {"edx", "rdx"}, {"dx", "rdx"}, {"dl", "rdx"},
+      {"esi", "rsi"}, {"si", "rsi"}, {"sil", "rsi"}, {"edi", "rdi"}, {"di", "rdi"}, {"dil", "rdi"},
+      {"ebp", "rbp"}, {"bp", "rbp"}, {"bpl", "rbp"}, {"esp", "rsp"}, {"sp", "rsp"}, {"spl", "rsp"}};
+  if (auto it = legacy.find(name); it != legacy.end()) return it->second;
+  if (name.size() > 2 && name[0] == 'r' && std::isdigit(static_cast<unsigned char>(name[1]))) {
+    while (!name.empty() && !std::isdigit(static_cast<unsigned char>(name.back()))) name.pop_back();
+  }
+  return name;
+}
+
+bool is_emulated(csh handle, const cs_insn& i) {
+  const cs_x86& x86 = i.detail->x86;
+  bool opsize_prefix = false;
+  for (uint8_t p : x86.prefix) opsize_prefix = opsize_prefix || p == 0x66;
+  bool rel = x86.op_count == 1 && x86.operands[0].type == X86_OP_IMM;
+  if (i.id == X86_INS_NOP) return x86.opcode[0] == 0x90;  // 0x90 with prefixes, not 0F 1F
+  if (i.id == X86_INS_PUSH) return x86.op_count == 1 && x86.operands[0].type == X86_OP_REG;
+  if (i.id == X86_INS_CALL || cs_insn_group(handle, &i, CS_GRP_JUMP)) {
+    return rel && !opsize_prefix;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<Instruction>> decode_function(Arch arch, std::span<const uint8_t> code,
+                                                 uint64_t addr) {
+  X86Pass x;
+  if (Status st = start(&x, arch, "instructions", code, addr, true); !st) return st.error();
+  std::vector<Instruction> out;
+  Status st = each_instruction(x, [&](const cs_insn& i) {
+    const cs_x86& x86 = i.detail->x86;
+    Instruction in;
+    in.addr = i.address;
+    in.size = static_cast<uint8_t>(i.size);
+    in.mnemonic = i.mnemonic;
+    for (uint8_t k = 0; k < x86.op_count; k++) {
+      const cs_x86_op& op = x86.operands[k];
+      Operand o;
+      if (op.type == X86_OP_REG) {
+        o.kind = Operand::kReg;
+        o.reg = full_register(cs_reg_name(x.cs.handle, op.reg));
+      } else if (op.type == X86_OP_IMM) {
+        o.kind = Operand::kImm;
+        o.imm = op.imm;
+      } else {
+        o.kind = Operand::kMem;
+        o.reg = op.mem.base == X86_REG_INVALID ? "" : full_register(cs_reg_name(x.cs.handle, op.mem.base));
+        o.imm = op.mem.disp;
+      }
+      in.operands.push_back(std::move(o));
+    }
+    in.call = i.id == X86_INS_CALL;
+    in.ret = i.id == X86_INS_RET;
+    in.jump = !in.call && cs_insn_group(x.cs.handle, &i, CS_GRP_JUMP);
+    in.conditional = in.jump && i.id != X86_INS_JMP;
+    if ((in.jump || in.call) && x86.op_count == 1 && x86.operands[0].type == X86_OP_IMM) {
+      in.target = static_cast<uint64_t>(x86.operands[0].imm);
+    }
+    in.emulated = is_emulated(x.cs.handle, i);
+    out.push_back(std::move(in));
+  });
   if (!st) return st.error();
   return out;
 }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <span>
 #include <vector>
@@ -61,5 +62,30 @@ Result<std::vector<uint64_t>> find_call_targets(Arch arch, std::span<const uint8
 // compiled (e.g. the SSE2 group matching of swiss maps, go1.24+ internal/runtime/maps).
 Result<std::map<std::string, uint64_t>> count_mnemonics(Arch arch, std::span<const uint8_t> code,
                                                         uint64_t addr);
+
+// One decoded instruction, with what a probe placed on it costs and what a caller needs to
+// find loops and blocks: direct branch targets, and operands reduced to registers (as their
+// 64-bit register: ebx is rbx), immediates and memory.
+struct Operand {
+  enum Kind : uint8_t { kReg, kImm, kMem } kind = kReg;
+  std::string reg;  // kReg: "rbx"; kMem: the base register ("rsp", "rip", "" for none)
+  int64_t imm = 0;  // kImm: the value; kMem: the displacement
+};
+struct Instruction {
+  uint64_t addr = 0;
+  uint8_t size = 0;
+  std::string mnemonic;                // capstone's: "jae", "pmovmskb", "bsf"
+  std::vector<Operand> operands;       // Intel order: destination first
+  bool jump = false, conditional = false, call = false, ret = false;
+  std::optional<uint64_t> target;      // a direct JMP, Jcc or CALL's destination
+  // x86-64 uprobes emulate this instruction instead of single-stepping it (Linux
+  // arch/x86/kernel/uprobes.c: branch_setup_xol_ops takes JMP, Jcc and CALL rel without a 0x66
+  // prefix and 0x90 NOPs; push_setup_xol_ops PUSH of a register): a probe here costs a trap,
+  // not a trap and a single step (go1.19 vs go1.21 entry probes, uprobe_check.h).
+  bool emulated = false;
+};
+// Every instruction of the function's body, decoded as find_returns decodes it.
+Result<std::vector<Instruction>> decode_function(Arch arch, std::span<const uint8_t> code,
+                                                 uint64_t addr);
 
 }  // namespace gri::goelf

@@ -66,4 +66,38 @@ struct LookupCode {
 // inlined or absent). Fails when one cannot be decoded.
 Result<std::vector<LookupCode>> lookup_code(const goelf::GoBinary& bin);
 
+// --exact: where a lookup's work is counted, per lookup, on both kinds of map. Each site is an
+// instruction that runs once per unit of work (found from go1.19-1.27 amd64 disassembly of
+// runtime/map_fast64.go, map_faststr.go, map.go and internal/runtime/maps runtime_fast64.go,
+// runtime_faststr.go, runtime.go, map.go, table.go):
+//   kGroup      a swiss group's control word matched against the key's H2 (PCMPEQB/PMOVMSKB:
+//               ctrlGroup.matchH2; the small-map fast paths' matchFull, PMOVMSKB alone), or a
+//               scalar scan of 8 slots begun (its index zeroed, XOR then the loop's test):
+//               every bucket a bucket map visits, overflow included, and a swiss small map's
+//               scalar scan (getWithoutKeySmallFastStr)
+//   kCandidate  a slot a SIMD match flagged, whose key is then compared (match.first(): BSF)
+//   kSlot       one slot of a scalar scan (the body of `i < 8`, or of the small fast path's
+//               `for full != 0` shift loop): its key (fast32, fast64), the key's length
+//               (faststr buckets), its tophash (generic buckets) or its control byte (swiss
+//               small string maps) compared with the lookup's
+// The probe goes on an emulated instruction of the same block when there is one (a JMP or Jcc
+// the block ends with: a trap, no single step), else on the instruction itself.
+enum class SiteKind { kGroup, kCandidate, kSlot };
+const char* site_kind_name(SiteKind k);  // "group", "candidate", "slot"
+struct LookupSite {
+  std::string function;
+  SiteKind kind;
+  uint64_t anchor = 0;  // link-time: the instruction that defines the site (PMOVMSKB, BSF, ...)
+  uint64_t probe = 0;   // link-time: the instruction probed, same executions as the anchor
+  bool emulated = false;
+  // The key is compared in every slot this site counts (fast32/fast64 scans).
+  bool compares_key = false;
+};
+struct LookupSites {
+  std::vector<LookupSite> sites;
+  std::vector<std::string> functions;      // searched: lookup functions and their get* helpers
+  std::vector<std::string> without_sites;  // lookup functions with no site and no helper
+};
+Result<LookupSites> lookup_sites(const goelf::GoBinary& bin);
+
 }  // namespace gri::exp::maps

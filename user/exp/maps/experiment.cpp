@@ -72,6 +72,81 @@ report::Table layout_table(const std::string& var, const std::vector<MapLayout>&
   return t;
 }
 
+// --exact: what the lookups did, from the sites inside the lookup code (code.h). Keys
+// compared are SIMD candidates plus the slots of scans that compare the key itself (fast32,
+// fast64); a scan of string or generic keys compares a length, tophash or control byte first,
+// so where such scans ran the key count is left null rather than guessed.
+nlohmann::ordered_json per_lookup_json(const MapsAttach& info, const MapsCounts& c,
+                                       uint64_t lookups, MapKind kind, report::Report* r) {
+  const LookupSites& ls = info.lookup;
+  nlohmann::ordered_json sites = nlohmann::ordered_json::array();
+  uint64_t visited = 0, slots = 0, candidates = 0, key_slots = 0, other_slots = 0;
+  for (size_t i = 0; i < ls.sites.size() && i < c.site_hits.size(); i++) {
+    const LookupSite& st = ls.sites[i];
+    uint64_t n = c.site_hits[i];
+    switch (st.kind) {
+      case SiteKind::kGroup: visited += n; break;
+      case SiteKind::kCandidate: candidates += n; break;
+      case SiteKind::kSlot:
+        slots += n;
+        (st.compares_key ? key_slots : other_slots) += n;
+        break;
+    }
+    sites.push_back({{"function", st.function},
+                     {"kind", site_kind_name(st.kind)},
+                     {"anchor", fmt::format("{:#x}", st.anchor)},
+                     {"probe", fmt::format("{:#x}", st.probe)},
+                     {"emulated", st.emulated},
+                     {"hits", n}});
+  }
+  const char* unit = kind == MapKind::kBuckets ? "bucket" : "group";
+  auto ratio = [&](uint64_t n) -> nlohmann::ordered_json {
+    if (lookups == 0) return nullptr;
+    return static_cast<double>(n) / static_cast<double>(lookups);
+  };
+  bool keys_known = other_slots == 0;
+  nlohmann::ordered_json per = {{"visited", ratio(visited)},
+                                {"slots_scanned", ratio(slots)},
+                                {"simd_candidates", ratio(candidates)},
+                                {"keys_compared", keys_known ? ratio(candidates + key_slots)
+                                                             : nlohmann::ordered_json(nullptr)}};
+  nlohmann::ordered_json out = {
+      {"unit", unit},
+      {"lookups", lookups},
+      {"visited", visited},
+      {"slots_scanned", slots},
+      {"simd_candidates", candidates},
+      {"keys_compared", keys_known ? nlohmann::ordered_json(candidates + key_slots) : nullptr},
+      {"per_lookup", per},
+      {"sites", std::move(sites)},
+      {"functions_without_sites", ls.without_sites}};
+  if (!keys_known) {
+    out["keys_compared_unknown"] = fmt::format(
+        "{} slots were scanned by string or generic lookups, which compare a length, tophash or "
+        "control byte before the key",
+        other_slots);
+    r->notes.push_back("per lookup: keys compared not counted: " +
+                       out["keys_compared_unknown"].get<std::string>());
+  }
+  report::Table t{"per lookup (--exact: probes inside the lookup code)", {"", "total", "per lookup"}, {}};
+  auto row = [&](std::string what, uint64_t n, bool known = true) {
+    nlohmann::ordered_json q = ratio(n);
+    t.rows.push_back({std::move(what), known ? std::to_string(n) : "-",
+                      known && q.is_number() ? fmt::format("{:.3f}", q.get<double>()) : "-"});
+  };
+  row(fmt::format("{}s visited", unit), visited);
+  row("slots scanned one by one", slots);
+  row("SIMD candidates (key compared)", candidates);
+  row("keys compared", candidates + key_slots, keys_known);
+  r->tables.push_back(std::move(t));
+  if (!ls.without_sites.empty()) {
+    r->degraded.push_back({"per lookup", fmt::format("no site found in {}: their lookups do not "
+                                                     "add to the per-lookup figures",
+                                                     fmt::join(ls.without_sites, ", "))});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string map_code_class(std::string_view f) {
@@ -138,6 +213,17 @@ Result<report::Report> run_maps(const MapsOptions& o,
         "--exact probes {} map functions ({} of them on an emulated instruction): every map "
         "lookup, insert and delete{} will cost the target about {:.1f} us more (measured here)",
         a.op_functions.size(), emulated, o.watch.empty() ? "" : " (of any map)", us));
+    if (!a.lookup.sites.empty()) {
+      size_t sites_emulated = 0;
+      for (const auto& site : a.lookup.sites) sites_emulated += site.emulated;
+      progress(fmt::format(
+          "--exact probes {} sites inside the lookup code ({} emulated): each group or bucket "
+          "visited and each slot scanned or key compared adds about {:.1f} us more (a lookup "
+          "typically 2-10 of them)",
+          a.lookup.sites.size(), sites_emulated,
+          (sites_emulated == a.lookup.sites.size() ? traced->cost.ns_per_push_hit
+                                                   : traced->cost.ns_per_hit) / 1e3));
+    }
   }
   std::unique_ptr<MapWatcher> watcher;
   if (watch_at) watcher = std::make_unique<MapWatcher>(t.pid(), watch_at->first, watch_at->second);
@@ -242,9 +328,7 @@ Result<report::Report> run_maps(const MapsOptions& o,
     for (const auto& [op, n] : by_op) ex[op] = n;
     ex["functions"] = std::move(fns);
     ex["wrappers_not_probed"] = info.op_wrappers;
-    // Groups or buckets visited and keys compared per lookup need probes inside the lookup
-    // loops, at instructions that differ per release: not built yet (issue 13).
-    ex["per_lookup"] = nullptr;
+    ex["per_lookup"] = per_lookup_json(info, c, by_op["lookups"], info.kind, &r);
     r.data["exact"] = std::move(ex);
     r.tables.push_back(std::move(et));
     r.notes.push_back(fmt::format(
@@ -373,6 +457,9 @@ Result<report::Report> run_maps(const MapsOptions& o,
   uint64_t stepped = (info.entries_emulated ? 0 : c.entries) + rets + c.no_entry;
   for (size_t i = 0; i < info.op_functions.size() && i < c.op_calls.size(); i++) {
     (info.op_functions[i].emulated ? emulated : stepped) += c.op_calls[i];
+  }
+  for (size_t i = 0; i < info.lookup.sites.size() && i < c.site_hits.size(); i++) {
+    (info.lookup.sites[i].emulated ? emulated : stepped) += c.site_hits[i];
   }
   r.overhead = session::overhead(traced->cost, emulated, stepped);
   return r;

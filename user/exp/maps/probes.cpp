@@ -161,6 +161,12 @@ Result<std::unique_ptr<MapsProbes>> MapsProbes::attach(const goelf::GoBinary& bi
       return make_error("--exact: {} map functions, at most {}", op_functions.size(),
                         MAPS_OP_FUNCS);
     }
+    auto sites = lookup_sites(bin);
+    if (!sites) return make_error("--exact: the lookup code: {}", sites.error().message);
+    if (sites->sites.size() > MAPS_SITES) {
+      return make_error("--exact: {} lookup sites, at most {}", sites->sites.size(), MAPS_SITES);
+    }
+    info.lookup = std::move(*sites);
   }
   skel->rodata->cfg = cfg;
   bpf_map__set_max_entries(skel->maps.inflight, kInflight);
@@ -204,6 +210,16 @@ Result<std::unique_ptr<MapsProbes>> MapsProbes::attach(const goelf::GoBinary& bi
     info.probe_sites++;
     info.op_functions.push_back({std::string(f.name), op_name(f.op), point->entry_emulated});
   }
+  for (size_t i = 0; i < info.lookup.sites.size(); i++) {
+    const LookupSite& site = info.lookup.sites[i];
+    auto off = bin.elf().file_offset(site.probe);
+    if (!off) return make_error("--exact: {} at {:#x}: {}", site.function, site.probe, off.error().message);
+    auto link = probe::attach_uprobe(skel->progs.maps_site, bin, *off, i,
+                                     fmt::format("{}+{:#x}", site.function, site.probe), pid);
+    if (!link) return link.error();
+    state->links.push_back(std::move(*link));
+    info.probe_sites++;
+  }
   if (o.sample_hz) {
     auto links = probe::attach_cpu_clock_sampling(skel->progs.maps_sample, o.sample_hz);
     if (!links) return links.error();
@@ -233,6 +249,11 @@ Result<MapsCounts> MapsProbes::read() {
     auto calls = probe::sum_percpu_u64(skel->maps.ops, MAPS_OP_FUNCS);
     if (!calls) return calls.error();
     c.op_calls.assign(calls->begin(), calls->begin() + state_->info.op_functions.size());
+  }
+  if (!state_->info.lookup.sites.empty()) {
+    auto hits = probe::sum_percpu_u64(skel->maps.site_hits, MAPS_SITES);
+    if (!hits) return hits.error();
+    c.site_hits.assign(hits->begin(), hits->begin() + state_->info.lookup.sites.size());
   }
 
   uint64_t origin = state_->events.empty() ? 0 : state_->events.front().start_ns;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "exp/maps/code.h"
 #include "goelf/go_binary.h"
 
 namespace gri::exp::maps {
@@ -54,6 +55,8 @@ struct MapsAttach {
   };
   std::vector<OpFunction> op_functions;
   std::vector<std::string> op_wrappers;  // "runtime.mapaccess1_fast64 (calls ...)"
+  // --exact: the lookup sites counted (code.h), in the BPF side's numbering.
+  LookupSites lookup;
 };
 
 struct MapsCounts {
@@ -63,6 +66,7 @@ struct MapsCounts {
   uint64_t samples = 0, samples_dropped = 0;
   std::map<uint64_t, uint64_t> pcs;  // run-time user pc -> samples (0: in the kernel)
   std::vector<uint64_t> op_calls;    // --exact: calls of attach_info().op_functions[i]
+  std::vector<uint64_t> site_hits;   // --exact: executions of attach_info().lookup.sites[i]
 };
 
 class MapsProbes {
