@@ -27,6 +27,11 @@
  * emulates; the cookie is the site's number. With --watch, the map function's entry notes
  * for its goroutine whether the map is the watched one, and the sites count only then.
  *
+ * --phase-mark FUNC: an entry probe on a function the workload calls where a phase begins;
+ * the counts of --exact go to that phase's slot (ops and site_hits hold MAPS_PHASES copies),
+ * and an event tells user space, which reads the target's counters then. The function's
+ * first argument, when it is a Go string (RAX pointer, RBX length), names the phase.
+ *
  * cpu-clock samples: the user pc of every sample of a target thread, counted per pc; user
  * space names the function.
  */
@@ -41,6 +46,15 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct maps_config cfg = {};
 __u64 lost_events = 0;	/* growth events that found the ring full */
+__u64 lost_marks = 0;	/* phase marks that found their ring full */
+__u32 phase = 0;	/* --phase-mark: marks seen so far */
+
+static __always_inline __u32 phase_slot(void)
+{
+	__u32 p = phase;
+
+	return p < MAPS_PHASES ? p : MAPS_PHASES - 1;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -54,18 +68,23 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
-/* --exact: calls per map function, by its number. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 16);
+} marks SEC(".maps");
+
+/* --exact: calls per map function, by phase * MAPS_OP_FUNCS + its number. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MAPS_OP_FUNCS);
+	__uint(max_entries, MAPS_PHASES * MAPS_OP_FUNCS);
 	__type(key, __u32);
 	__type(value, __u64);
 } ops SEC(".maps");
 
-/* --exact: executions of each lookup site, by its number. */
+/* --exact: executions of each lookup site, by phase * MAPS_SITES + its number. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MAPS_SITES);
+	__uint(max_entries, MAPS_PHASES * MAPS_SITES);
 	__type(key, __u32);
 	__type(value, __u64);
 } site_hits SEC(".maps");
@@ -188,7 +207,7 @@ SEC("uprobe")
 int maps_op(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), *v;
-	__u32 idx = cookie & 0xff;
+	__u32 idx = (cookie & 0xff) % MAPS_OP_FUNCS + phase_slot() * MAPS_OP_FUNCS;
 
 	if (!is_target_tgid(cfg.tgid))
 		return 0;
@@ -212,7 +231,7 @@ int maps_op(struct pt_regs *ctx)
 SEC("uprobe")
 int maps_site(struct pt_regs *ctx)
 {
-	__u32 idx = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 idx = (__u32)bpf_get_attach_cookie(ctx) % MAPS_SITES + phase_slot() * MAPS_SITES;
 	__u64 *v;
 
 	if (!is_target_tgid(cfg.tgid))
@@ -227,6 +246,32 @@ int maps_site(struct pt_regs *ctx)
 	v = bpf_map_lookup_elem(&site_hits, &idx);
 	if (v)
 		*v += 1;
+	return 0;
+}
+
+SEC("uprobe")
+int maps_mark(struct pt_regs *ctx)
+{
+	struct maps_mark_event e = {};
+	__u64 len;
+
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	e.ns = bpf_ktime_get_ns();
+	/* clang 14's BPF target has no fetch-and-add that returns: marks are rare and come
+	 * from one goroutine in the workloads gri knows; two at once could share a number. */
+	__sync_fetch_and_add(&phase, 1);
+	e.phase = phase;
+	len = go_arg(ctx, 1);
+	if (len > 0 && len <= MAPS_MARK_NAME) {
+		__u32 n = len;
+
+		if (n > MAPS_MARK_NAME)
+			n = MAPS_MARK_NAME;
+		if (bpf_probe_read_user(e.name, n, (void *)go_arg(ctx, 0)) == 0)
+			e.name_len = n;
+	}
+	events_output(&marks, &e, sizeof(e), &lost_marks);
 	return 0;
 }
 

@@ -33,6 +33,17 @@ enum maps_counter {
 #define MAPS_OP_FUNCS 32
 /* --exact: the sites inside lookup functions counted (user space numbers them). */
 #define MAPS_SITES 128
+/* --phase-mark: phases counted apart (0: before the first mark); later marks add to the last. */
+#define MAPS_PHASES 16
+#define MAPS_MARK_NAME 32
+
+/* One call of the phase-mark function. */
+struct maps_mark_event {
+	__u64 ns;		/* bpf_ktime_get_ns() at the call */
+	__u32 phase;		/* the phase it begins (1, 2, ...; may exceed MAPS_PHASES - 1) */
+	__u32 name_len;		/* bytes of name read: its first argument as a Go string (0: none) */
+	char name[MAPS_MARK_NAME];
+};
 
 struct maps_config {
 	__u32 tgid;		/* process traced (root PID namespace) */

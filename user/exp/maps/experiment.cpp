@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "bpf/maps.h"
 #include "exp/maps/probes.h"
 #include "exp/maps/watch.h"
 #include "goelf/runtime_layout.h"
@@ -147,6 +148,143 @@ nlohmann::ordered_json per_lookup_json(const MapsAttach& info, const MapsCounts&
   return out;
 }
 
+// Counter values by name, the later read less the earlier (a counter missing from either: 0).
+std::map<std::string, uint64_t> counter_delta(const CounterRead& from, const CounterRead& to) {
+  std::map<std::string, uint64_t> out;
+  for (const auto& v : to.values) {
+    uint64_t before = 0;
+    for (const auto& w : from.values) {
+      if (w.name == v.name) before = w.value;
+    }
+    out[v.name] = v.value >= before ? v.value - before : 0;
+  }
+  return out;
+}
+
+constexpr const char* kCounterFallback =
+    "cachegrind's simulation of the caches, in gri lab EXP-07 (labelled simulated)";
+
+// data.hw_counters: whether the CPU counted, why not, and the whole run's figures (hardware
+// where there is a PMU, software always: task-clock, page faults, context switches).
+nlohmann::ordered_json counters_json(const MapsAttach& info, const MapsCounts& c,
+                                     const std::string& mark, report::Report* r) {
+  nlohmann::ordered_json j;
+  if (!info.counters_error.empty()) {
+    j = {{"available", false}, {"reason", "unavailable: " + info.counters_error}, {"fallback", kCounterFallback}};
+    r->degraded.push_back({"counters", info.counters_error});
+    return j;
+  }
+  if (!info.hw_unavailable.empty()) {
+    j = {{"available", false}, {"reason", info.hw_unavailable}, {"fallback", kCounterFallback}};
+    r->notes.push_back(fmt::format("hardware counters {}; fallback: {}; software counters "
+                                   "(task-clock, page faults, context switches) are read instead",
+                                   info.hw_unavailable, kCounterFallback));
+  } else {
+    j = {{"available", true}};
+  }
+  j["phase_mark"] = mark.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(mark);
+  if (c.reads.size() >= 2) {
+    const CounterRead& first = c.reads.front();
+    const CounterRead& last = c.reads.back();
+    nlohmann::ordered_json totals = nlohmann::ordered_json::object();
+    for (const auto& [name, v] : counter_delta(first, last)) totals[name] = v;
+    j["totals"] = std::move(totals);
+    for (const CounterRead& rd : c.reads) {
+      if (!rd.error.empty()) {
+        r->degraded.push_back({"counters", rd.error});
+        break;
+      }
+    }
+  }
+  return j;
+}
+
+// data.phases: one object per phase the mark function began (phase 0: from attach to the
+// first mark), with its time, its counters and, with --exact, its map operations.
+nlohmann::ordered_json phases_json(const MapsAttach& info, const MapsCounts& c,
+                                   const std::string& mark, report::Report* r) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  if (c.reads.size() < 2) return out;
+  bool hw = info.hw_unavailable.empty() && info.counters_error.empty();
+  std::vector<std::string> cols = {"phase", "ms", "read lag us", "task-clock ms", "page faults",
+                                   "ctx switches"};
+  if (hw) cols.insert(cols.end(), {"instructions", "cycles", "LLC load misses"});
+  bool exact = !info.op_functions.empty();
+  if (exact) cols.insert(cols.end(), {"lookups", "inserts", "deletes", "keys/lookup"});
+  report::Table t{fmt::format("phases (begun by calls of {}; counters read when gri hears of the "
+                              "call: the read lag)",
+                              mark),
+                  cols,
+                  {}};
+  uint64_t max_lag = 0;
+  for (size_t k = 0; k + 1 < c.reads.size(); k++) {
+    const CounterRead& from = c.reads[k];
+    const CounterRead& to = c.reads[k + 1];
+    uint32_t slot = std::min<uint32_t>(from.phase, MAPS_PHASES - 1);
+    std::string name = from.name.empty() ? (k == 0 ? "(before the first mark)" : fmt::format("phase {}", from.phase))
+                                         : from.name;
+    double ms = static_cast<double>(to.mark_ns - from.mark_ns) / 1e6;
+    uint64_t lag = from.read_ns - from.mark_ns;
+    max_lag = std::max(max_lag, lag);
+    auto delta = counter_delta(from, to);
+    nlohmann::ordered_json p = {{"phase", from.phase},
+                                {"name", name},
+                                {"ms", ms},
+                                {"read_lag_us", static_cast<double>(lag) / 1e3}};
+    nlohmann::ordered_json counters = nlohmann::ordered_json::object();
+    for (const auto& [n, v] : delta) counters[n] = v;
+    p["counters"] = std::move(counters);
+    std::vector<std::string> row = {name, fmt::format("{:.1f}", ms), fmt::format("{:.0f}", static_cast<double>(lag) / 1e3),
+                                    fmt::format("{:.1f}", static_cast<double>(delta["task_clock_ns"]) / 1e6),
+                                    std::to_string(delta["page_faults"]),
+                                    std::to_string(delta["context_switches"])};
+    if (hw) {
+      row.push_back(std::to_string(delta["instructions"]));
+      row.push_back(std::to_string(delta["cycles"]));
+      row.push_back(std::to_string(delta["llc_load_misses"]));
+    }
+    // Map operations of the phase: phases past the BPF side's last slot share it.
+    bool own_slot = from.phase < MAPS_PHASES - 1 || k + 2 == c.reads.size();
+    if (exact && own_slot && slot < c.op_calls_by_phase.size()) {
+      std::map<std::string, uint64_t> by_op = {{"lookups", 0}, {"inserts", 0}, {"deletes", 0}};
+      for (size_t i = 0; i < info.op_functions.size(); i++) by_op[info.op_functions[i].op] += c.op_calls_by_phase[slot][i];
+      uint64_t keys = 0;
+      bool keys_known = true;
+      for (size_t i = 0; slot < c.site_hits_by_phase.size() && i < info.lookup.sites.size(); i++) {
+        const LookupSite& st = info.lookup.sites[i];
+        uint64_t n = c.site_hits_by_phase[slot][i];
+        if (st.kind == SiteKind::kCandidate || (st.kind == SiteKind::kSlot && st.compares_key)) keys += n;
+        if (st.kind == SiteKind::kSlot && !st.compares_key && n) keys_known = false;
+      }
+      for (const auto& [op, n] : by_op) p[op] = n;
+      nlohmann::ordered_json kpl = nullptr;
+      if (keys_known && by_op["lookups"]) kpl = static_cast<double>(keys) / static_cast<double>(by_op["lookups"]);
+      p["keys_compared_per_lookup"] = kpl;
+      row.push_back(std::to_string(by_op["lookups"]));
+      row.push_back(std::to_string(by_op["inserts"]));
+      row.push_back(std::to_string(by_op["deletes"]));
+      row.push_back(kpl.is_number() ? fmt::format("{:.3f}", kpl.get<double>()) : "-");
+    } else if (exact) {
+      row.insert(row.end(), {"-", "-", "-", "-"});
+    }
+    t.rows.push_back(std::move(row));
+    out.push_back(std::move(p));
+  }
+  if (c.reads.size() - 1 > MAPS_PHASES) {
+    r->degraded.push_back({"phases", fmt::format("{} phases; map operations of phase {} on are "
+                                                 "counted together",
+                                                 c.reads.size() - 1, MAPS_PHASES - 1)});
+  }
+  if (c.marks_lost) {
+    r->degraded.push_back({"phases", fmt::format("{} marks found their ring full: phases merged", c.marks_lost)});
+  }
+  r->tables.push_back(std::move(t));
+  r->notes.push_back(fmt::format("{} phases marked by {}; counters read at most {:.0f} us after a "
+                                 "mark (what the target did meanwhile counts to the phase before)",
+                                 out.size(), mark, static_cast<double>(max_lag) / 1e3));
+  return out;
+}
+
 }  // namespace
 
 std::string map_code_class(std::string_view f) {
@@ -201,7 +339,7 @@ Result<report::Report> run_maps(const MapsOptions& o,
     watch_at.emplace(sym->addr, *offsets);
   }
   auto probes = MapsProbes::attach(traced->bin, t.pid(),
-                                   {true, o.sample_hz, o.exact, watch_at ? watch_at->first : 0});
+                                   {true, o.sample_hz, o.exact, watch_at ? watch_at->first : 0, o.phase_mark});
   if (!probes) return probes.error();
   if (o.exact) {
     const MapsAttach& a = (*probes)->attach_info();
@@ -434,20 +572,10 @@ Result<report::Report> run_maps(const MapsOptions& o,
   }
   r.data["cpu"] = std::move(cpu);
 
-  // --- hardware counters ------------------------------------------------------------------
-  if (std::string pmu = probe::hw_pmu_unavailable(); !pmu.empty()) {
-    r.data["hw_counters"] = {{"available", false},
-                             {"reason", "unavailable: " + pmu},
-                             {"fallback", "cachegrind's simulation of the caches, in gri lab "
-                                          "EXP-07 (labelled simulated)"}};
-    r.notes.push_back(fmt::format("hardware counters unavailable: {}; fallback: cachegrind's "
-                                  "simulation in gri lab EXP-07",
-                                  pmu));
-  } else {
-    r.data["hw_counters"] = {{"available", true},
-                             {"read", false},
-                             {"reason", "this machine has a PMU; counters at the workload's phase "
-                                        "marks are not read yet (issue 13)"}};
+  // --- the target's counters, whole run and by phase -----------------------------------
+  r.data["hw_counters"] = counters_json(info, c, o.phase_mark, &r);
+  if (!o.phase_mark.empty()) {
+    r.data["phases"] = phases_json(info, c, o.phase_mark, &r);
   }
 
   // Entry probes sit after the stack check (emulated where that is a PUSH: go1.21+); RETs

@@ -18,6 +18,7 @@ struct MapsOptions : session::TargetOptions {
   std::string watch;        // --watch VAR: a global map variable, read each second
   bool exact = false;       // --exact: every call of a map function counted (of VAR's map alone
                             // with --watch)
+  std::string phase_mark;   // --phase-mark FUNC: the workload begins a phase by calling FUNC
 };
 
 Result<report::Report> run_maps(const MapsOptions& options,

@@ -3,9 +3,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include <cerrno>
+#include <time.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -69,13 +75,60 @@ MapKind map_kind(const goelf::GoBinary& bin) {
   return MapKind::kUnknown;
 }
 
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+CounterRead read_counters(const probe::TaskCounters* counters, uint32_t phase, std::string name,
+                          uint64_t mark_ns) {
+  CounterRead r;
+  r.phase = phase;
+  r.name = std::move(name);
+  r.read_ns = monotonic_ns();
+  r.mark_ns = mark_ns ? mark_ns : r.read_ns;
+  if (!counters) return r;
+  auto values = counters->read();
+  if (values) r.values = std::move(*values);
+  else r.error = values.error().message;
+  return r;
+}
+
 struct MapsProbes::State {
   probe::Owned<maps_bpf, maps_bpf__destroy> skel;
   std::vector<probe::Link> links;
   probe::RingBuffer ring;
   std::vector<maps_growth_event> events;
   MapsAttach info;
+  // The target's counters, and their reads: the poller reads them as each mark arrives.
+  std::optional<probe::TaskCounters> counters;
+  probe::RingBuffer marks;
+  std::mutex mu;
+  std::vector<CounterRead> reads;
+  std::atomic<bool> stop{false};
+  std::thread poller;
+
+  ~State() { stop_poller(); }
+  void stop_poller() {
+    stop = true;
+    if (poller.joinable()) poller.join();
+  }
 };
+
+int MapsProbes::on_mark(void* ctx, void* data, size_t size) {
+  if (size < sizeof(maps_mark_event)) return 0;
+  maps_mark_event e;
+  std::memcpy(&e, data, sizeof(e));
+  auto* st = static_cast<MapsProbes::State*>(ctx);
+  std::string name(e.name, std::min<size_t>(e.name_len, sizeof(e.name)));
+  bool printable = std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  CounterRead r = read_counters(st->counters ? &*st->counters : nullptr, e.phase,
+                                printable ? name : "", e.ns);
+  std::lock_guard lock(st->mu);
+  st->reads.push_back(std::move(r));
+  return 0;
+}
 
 MapsProbes::MapsProbes(std::unique_ptr<State> state) : state_(std::move(state)) {}
 MapsProbes::~MapsProbes() = default;
@@ -168,6 +221,12 @@ Result<std::unique_ptr<MapsProbes>> MapsProbes::attach(const goelf::GoBinary& bi
     }
     info.lookup = std::move(*sites);
   }
+  std::optional<probe::ProbePoint> mark_point;
+  if (!o.phase_mark.empty()) {
+    auto point = probe::resolve_probe_point(bin, o.phase_mark);
+    if (!point) return make_error("--phase-mark {}: {}", o.phase_mark, point.error().message);
+    mark_point = *point;
+  }
   skel->rodata->cfg = cfg;
   bpf_map__set_max_entries(skel->maps.inflight, kInflight);
   bpf_map__set_max_entries(skel->maps.samples, kSampledPcs);
@@ -228,12 +287,50 @@ Result<std::unique_ptr<MapsProbes>> MapsProbes::attach(const goelf::GoBinary& bi
   auto ring = probe::open_ring_buffer(skel->maps.events, on_growth, &state->events);
   if (!ring) return ring.error();
   state->ring = std::move(*ring);
+
+  // The target's counters, read now, at each mark and at the end.
+  if (pid > 0) {
+    auto counters = probe::TaskCounters::open(pid);
+    if (counters) {
+      info.hw_unavailable = counters->hw_unavailable();
+      state->counters.emplace(std::move(*counters));
+    } else {
+      info.counters_error = counters.error().message;
+    }
+  } else {
+    info.counters_error = "no single target process";
+  }
+  state->reads.push_back(read_counters(state->counters ? &*state->counters : nullptr, 0, "", 0));
+  if (mark_point) {
+    auto link = probe::attach_uprobe(skel->progs.maps_mark, bin, mark_point->file_offset, 0,
+                                     o.phase_mark, pid);
+    if (!link) return link.error();
+    state->links.push_back(std::move(*link));
+    info.probe_sites++;
+    auto marks = probe::open_ring_buffer(skel->maps.marks, &MapsProbes::on_mark, state.get());
+    if (!marks) return marks.error();
+    state->marks = std::move(*marks);
+    State* st = state.get();
+    st->poller = std::thread([st] {
+      while (!st->stop) ring_buffer__poll(st->marks.get(), 50);
+    });
+  }
   return std::unique_ptr<MapsProbes>(new MapsProbes(std::move(state)));
 }
 
 Result<MapsCounts> MapsProbes::read() {
   MapsCounts c;
   maps_bpf* skel = state_->skel.get();
+  // The marks heard, then the end's read.
+  state_->stop_poller();
+  if (state_->marks) ring_buffer__consume(state_->marks.get());
+  {
+    std::lock_guard lock(state_->mu);
+    state_->reads.push_back(read_counters(state_->counters ? &*state_->counters : nullptr,
+                                          static_cast<uint32_t>(-1), "", 0));
+    c.reads = state_->reads;
+  }
+  c.marks_lost = __atomic_load_n(&skel->bss->lost_marks, __ATOMIC_RELAXED);
   auto sums = probe::sum_percpu_u64(skel->maps.counters, MAPS_CTR_NR);
   if (!sums) return sums.error();
   int n = ring_buffer__consume(state_->ring.get());
@@ -245,15 +342,25 @@ Result<MapsCounts> MapsProbes::read() {
   c.samples = (*sums)[MAPS_CTR_SAMPLES];
   c.samples_dropped = (*sums)[MAPS_CTR_SAMPLES_DROPPED];
   c.lost = __atomic_load_n(&skel->bss->lost_events, __ATOMIC_RELAXED);
+  // [phase * stride + i] -> by phase, and the total of each i.
+  auto split = [](const std::vector<uint64_t>& flat, size_t stride, size_t n,
+                  std::vector<std::vector<uint64_t>>* by_phase, std::vector<uint64_t>* total) {
+    total->assign(n, 0);
+    for (size_t p = 0; p < MAPS_PHASES; p++) {
+      std::vector<uint64_t> row(flat.begin() + p * stride, flat.begin() + p * stride + n);
+      for (size_t i = 0; i < n; i++) (*total)[i] += row[i];
+      by_phase->push_back(std::move(row));
+    }
+  };
   if (!state_->info.op_functions.empty()) {
-    auto calls = probe::sum_percpu_u64(skel->maps.ops, MAPS_OP_FUNCS);
+    auto calls = probe::sum_percpu_u64(skel->maps.ops, MAPS_PHASES * MAPS_OP_FUNCS);
     if (!calls) return calls.error();
-    c.op_calls.assign(calls->begin(), calls->begin() + state_->info.op_functions.size());
+    split(*calls, MAPS_OP_FUNCS, state_->info.op_functions.size(), &c.op_calls_by_phase, &c.op_calls);
   }
   if (!state_->info.lookup.sites.empty()) {
-    auto hits = probe::sum_percpu_u64(skel->maps.site_hits, MAPS_SITES);
+    auto hits = probe::sum_percpu_u64(skel->maps.site_hits, MAPS_PHASES * MAPS_SITES);
     if (!hits) return hits.error();
-    c.site_hits.assign(hits->begin(), hits->begin() + state_->info.lookup.sites.size());
+    split(*hits, MAPS_SITES, state_->info.lookup.sites.size(), &c.site_hits_by_phase, &c.site_hits);
   }
 
   uint64_t origin = state_->events.empty() ? 0 : state_->events.front().start_ns;

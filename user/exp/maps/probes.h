@@ -13,6 +13,7 @@
 #include "common/result.h"
 #include "exp/maps/code.h"
 #include "goelf/go_binary.h"
+#include "probe/task_counters.h"
 
 namespace gri::exp::maps {
 
@@ -39,6 +40,18 @@ struct MapsProbeOptions {
   uint64_t sample_hz = 0;  // cpu-clock samples per second per CPU (0: none)
   bool exact = false;      // an entry probe on every map function (code.h kMapFunctions)
   uint64_t watch_var = 0;  // with exact: count only the map this global holds (link-time)
+  std::string phase_mark;  // a function the workload calls where a phase begins ("": none)
+};
+
+// The target's counters (probe/task_counters.h) read at one moment: when gri attached, at
+// each call of the phase-mark function (as soon as user space hears of it), and at the end.
+struct CounterRead {
+  uint32_t phase = 0;     // the phase that begins here (0: at attach; marks: 1, 2, ...)
+  std::string name;       // the mark's string argument ("" when it has none)
+  uint64_t mark_ns = 0;   // CLOCK_MONOTONIC of the mark (attach, end: the read's own time)
+  uint64_t read_ns = 0;   // CLOCK_MONOTONIC of the read
+  std::vector<probe::TaskCounterValue> values;
+  std::string error;      // why values are empty
 };
 
 struct MapsAttach {
@@ -57,6 +70,9 @@ struct MapsAttach {
   std::vector<std::string> op_wrappers;  // "runtime.mapaccess1_fast64 (calls ...)"
   // --exact: the lookup sites counted (code.h), in the BPF side's numbering.
   LookupSites lookup;
+  // The target's counters: hardware ones unless this says why not; software ones always.
+  std::string counters_error;  // the counters could not be opened at all
+  std::string hw_unavailable;
 };
 
 struct MapsCounts {
@@ -67,6 +83,10 @@ struct MapsCounts {
   std::map<uint64_t, uint64_t> pcs;  // run-time user pc -> samples (0: in the kernel)
   std::vector<uint64_t> op_calls;    // --exact: calls of attach_info().op_functions[i]
   std::vector<uint64_t> site_hits;   // --exact: executions of attach_info().lookup.sites[i]
+  // The same by phase ([phase][i], MAPS_PHASES of them; the last also holds later phases).
+  std::vector<std::vector<uint64_t>> op_calls_by_phase, site_hits_by_phase;
+  std::vector<CounterRead> reads;    // attach, each mark, the end
+  uint64_t marks_lost = 0;
 };
 
 class MapsProbes {
@@ -82,6 +102,7 @@ class MapsProbes {
 
  private:
   struct State;
+  static int on_mark(void* ctx, void* data, size_t size);
   explicit MapsProbes(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
