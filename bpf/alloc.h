@@ -13,8 +13,14 @@
 /* SIGSTOP on x86-64 and arm64 (asm-generic/signal.h, arch/x86/include/uapi/asm/signal.h). */
 #define ALLOC_SIGSTOP 19
 
-/* Frames kept per user stack (bpf_get_stackid's limit, PERF_MAX_STACK_DEPTH). */
-#define ALLOC_STACK_FRAMES 127
+/*
+ * Frames kept per user stack, innermost first. The key holds the stack itself (no
+ * BPF_MAP_TYPE_STACK_TRACE: bpf_get_stackid's hash buckets drop a second stack that lands in
+ * an occupied bucket, -EEXIST, and a few samples a run were lost that way), so it must fit on
+ * the BPF stack with room to spare: 48 frames, 392 bytes. An allocation site is the innermost
+ * program frame, far inside 48.
+ */
+#define ALLOC_STACK_FRAMES 48
 
 /* What a stack count stands for. */
 enum alloc_site_kind {
@@ -23,10 +29,9 @@ enum alloc_site_kind {
 };
 
 struct alloc_site_key {
-	__s32 stack_id;		/* in the stacks map; negative: the stack could not be taken */
 	__u32 kind;		/* enum alloc_site_kind */
 	__u32 spc;		/* span class (refill): sizeclass << 1 | noscan */
-	__u32 pad;
+	__u64 frames[ALLOC_STACK_FRAMES]; /* user stack, zero after its last frame (all zero: none) */
 };
 
 struct alloc_config {

@@ -115,7 +115,7 @@ uint64_t AllocProbes::exit_holds() const {
 Result<ProbeCounts> AllocProbes::read() const {
   ProbeCounts out;
   alloc_bpf& skel = *state_->skel;
-  int sites = bpf_map__fd(skel.maps.sites), stacks = bpf_map__fd(skel.maps.stacks);
+  int sites = bpf_map__fd(skel.maps.sites);
   alloc_site_key key{}, next{};
   bool first = true;
   while (bpf_map_get_next_key(sites, first ? nullptr : &key, &next) == 0) {
@@ -127,15 +127,9 @@ Result<ProbeCounts> AllocProbes::read() const {
     sc.refill = key.kind == ALLOC_SITE_REFILL;
     sc.span_class = key.spc;
     sc.count = count;
-    if (key.stack_id >= 0) {
-      std::vector<uint64_t> frames(ALLOC_STACK_FRAMES, 0);
-      uint32_t id = static_cast<uint32_t>(key.stack_id);
-      if (bpf_map_lookup_elem(stacks, &id, frames.data()) == 0) {
-        for (uint64_t f : frames) {
-          if (!f) break;
-          sc.frames.push_back(f);
-        }
-      }
+    for (uint64_t f : key.frames) {
+      if (!f) break;
+      sc.frames.push_back(f);
     }
     (sc.refill ? out.refills : out.samples) += count;
     out.stacks.push_back(std::move(sc));
