@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 
@@ -155,7 +156,7 @@ TEST_P(MapsTest, LargeMapGrowthsAndItsWatchedLayoutAgree) {
     EXPECT_TRUE(r.error().usage) << r.error().message;
     EXPECT_NE(r.error().message.find("stripped"), std::string::npos) << r.error().message;
   }
-  auto j = run({"-n", "100000", "-phases", "insert,hit", "-hold", stripped ? "0" : "1.5"}, 199,
+  auto j = run({"-n", "100000", "-phases", "insert,hit", "-hold", stripped ? "0" : "1.5"}, 4999,
                stripped ? "" : "main.watched");
   auto growths = busiest_map(j);
   if (!swiss()) {
@@ -183,7 +184,9 @@ TEST_P(MapsTest, LargeMapGrowthsAndItsWatchedLayoutAgree) {
     EXPECT_LE(splits, 2 * 100000 / 448) << splits;
   }
   // cpu-clock samples land in the map's functions, named from the pclntab (PIE too); those
-  // outside the Go text (a cgo binary's dynamic loader and libc) are counted apart.
+  // outside the Go text (a cgo binary's dynamic loader and libc) are counted apart. The
+  // insert and hit phases take 20-40 ms of CPU: at 199 Hz a CI run drew 4 samples, none in map
+  // code, so the test samples at 4999 Hz (about 100 samples).
   const auto& cpu = j["data"]["cpu"];
   EXPECT_GT(cpu["samples"].get<uint64_t>(), 0u) << cpu.dump();
   EXPECT_EQ(cpu["unsymbolized_samples"], 0) << cpu.dump();
@@ -423,7 +426,8 @@ INSTANTIATE_TEST_SUITE_P(
 // operations; the runtime's time-driven work (sysmon, timers) moves a run by up to about
 // 100,000 instructions even with GOGC=off and GOMAXPROCS=1 (measured: 81k between two go1.26
 // runs of 16384 keys), so two runs of 65536 keys agree to 150,000 / 65536 instructions an
-// operation. Lookups take tens to hundreds of instructions. A map of 65536 int64 keys
+// operation, or to 3% of the figure: a cold tools/test on a loaded 2-core machine once drew
+// two runs further apart than the first bound alone allows. Lookups take tens to hundreds of instructions. A map of 65536 int64 keys
 // (about 1-2 MiB) fits in the simulated 8 MiB last level, one of 2^20 (16-38 MiB) does not:
 // last-level misses per lookup grow (measured 2^20: 1.2 a hit swiss, 1.8 buckets).
 TEST(MapsSimulation, CachegrindCountsRepeatAndFollowTheMapSize) {
@@ -438,9 +442,10 @@ TEST(MapsSimulation, CachegrindCountsRepeatAndFollowTheMapSize) {
     ASSERT_TRUE(small) << small.error().message;
     auto again = gri::exp::maps::simulate_ops(b.path("maps"), kSmall, prefix);
     ASSERT_TRUE(again) << again.error().message;
-    EXPECT_NEAR(small->hit.ir, again->hit.ir, 150000.0 / kSmall);
-    EXPECT_NEAR(small->miss.ir, again->miss.ir, 150000.0 / kSmall);
-    EXPECT_NEAR(small->insert.ir, again->insert.ir, 150000.0 / kSmall);
+    auto bound = [](double figure) { return std::max(150000.0 / kSmall, 0.03 * figure); };
+    EXPECT_NEAR(small->hit.ir, again->hit.ir, bound(small->hit.ir));
+    EXPECT_NEAR(small->miss.ir, again->miss.ir, bound(small->miss.ir));
+    EXPECT_NEAR(small->insert.ir, again->insert.ir, bound(small->insert.ir));
     for (const auto* op : {&small->hit, &small->miss}) {
       EXPECT_GT(op->ir, 50);
       EXPECT_LT(op->ir, 400);
