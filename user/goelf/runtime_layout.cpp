@@ -89,7 +89,8 @@ std::vector<FieldSpec> make_catalog() {
                          mcache = "runtime.mcache", span = "runtime.mspan",
                          type = "runtime._type", abi_type = "internal/abi.Type",
                          hmap = "runtime.hmap", swiss = "internal/runtime/maps.Map",
-                         table = "internal/runtime/maps.table";
+                         table = "internal/runtime/maps.table", timer = "runtime.timer",
+                         timer_when = "runtime.timerWhen";
   return {
       // runtime.g (runtime2.go). goid moved 152 -> 160 -> 152 (1.23-1.24 only, per
       // offsets-amd64.md): never assume it.
@@ -166,6 +167,19 @@ std::vector<FieldSpec> make_catalog() {
       {"p.timers.minWhen", p, {"timers.minWhenHeap", "timer0When"}},
       {"p.timers.minWhenModified", p, {"timers.minWhenModified", "timerModifiedEarliest"}},
       {"p.numTimers", p, {"numTimers"}},  // gone in 1.23: timers.len - timers.zombies
+      // runtime.timer (runtime/time.go): when, period, f, arg in every release; pp (the P
+      // whose heap holds it, a puintptr) up to 1.22, ts (*timers, inside the P's struct:
+      // P = ts - p.timers) and isChan from 1.23. f is a func value: a pointer to a funcval
+      // whose first word is the code's pc.
+      {"timer.when", timer, {"when"}},
+      {"timer.period", timer, {"period"}},
+      {"timer.f", timer, {"f"}},
+      {"timer.arg", timer, {"arg"}},
+      {"timer.pp", timer, {"pp"}},
+      {"timer.ts", timer, {"ts"}},
+      {"timer.isChan", timer, {"isChan"}},
+      {"timerWhen.timer", timer_when, {"timer"}},
+      {"timerWhen.when", timer_when, {"when"}},
 
       // runtime.schedt (runtime2.go). The global run queue's length was sched.runqsize up
       // to 1.24; 1.25 moved it into gQueue as runq.size (offsets-amd64.md, go1.26 proc.go).
