@@ -11,6 +11,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "count.bpf.h"
 #include "go.bpf.h"
 #include "alloc.h"
 
@@ -41,23 +42,6 @@ __u64 lost_sites = 0;	/* site counts that found the map full */
 __u64 lost_sizes = 0;	/* mallocgc calls whose size found the map full */
 __u64 mallocgc_calls = 0;
 
-static __always_inline void add(void *map, const void *key, __u64 *lost)
-{
-	__u64 one = 1, *v = bpf_map_lookup_elem(map, key);
-
-	if (v) {
-		__sync_fetch_and_add(v, 1);
-		return;
-	}
-	if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST) != 0) {
-		v = bpf_map_lookup_elem(map, key);
-		if (v)
-			__sync_fetch_and_add(v, 1);
-		else
-			__sync_fetch_and_add(lost, 1);
-	}
-}
-
 /*
  * runtime.exit (runtime.exit.abi0, src/runtime/sys_linux_amd64.s, Go 1.19-1.27): the
  * exit_group system call, reached by a return from main.main (runtime.main), os.Exit
@@ -84,7 +68,7 @@ static __always_inline void count_stack(void *ctx, __u32 kind, __u32 spc)
 	bpf_get_stack(ctx, key.frames, sizeof(key.frames), BPF_F_USER_STACK);
 	key.kind = kind;
 	key.spc = spc;
-	add(&sites, &key, &lost_sites);
+	count_key(&sites, &key, &lost_sites);
 }
 
 /* cpu-clock sample: counted by user stack when the target was on the CPU in user mode. */
@@ -135,6 +119,6 @@ int alloc_mallocgc(struct pt_regs *ctx)
 		bpf_probe_read_user(&ptrbytes, sizeof(ptrbytes), (void *)(typ + cfg.type_ptrbytes));
 	key = size << 1 | (ptrbytes == 0 ? 1 : 0);
 	__sync_fetch_and_add(&mallocgc_calls, 1);
-	add(&sizes, &key, &lost_sizes);
+	count_key(&sizes, &key, &lost_sizes);
 	return 0;
 }

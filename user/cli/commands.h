@@ -15,6 +15,7 @@ Command add_alloc_command(CLI::App& app);    // EXP-04
 Command add_gc_command(CLI::App& app);       // EXP-05
 Command add_wb_command(CLI::App& app);       // EXP-06
 Command add_maps_command(CLI::App& app);     // EXP-07
+Command add_timers_command(CLI::App& app);   // EXP-08
 Command add_lab_command(CLI::App& app);
 
 }  // namespace gri::cli

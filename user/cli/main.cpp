@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
       add_doctor_command(app),  add_inspect_command(app), add_trace_command(app),
       add_sched_command(app),   add_preempt_command(app), add_steal_command(app),
       add_alloc_command(app),   add_gc_command(app),      add_wb_command(app),
-      add_maps_command(app),    add_lab_command(app),
+      add_maps_command(app),    add_timers_command(app),  add_lab_command(app),
   };
 
   // Everything after "--" is the command to trace, taken as it is (its own flags included).

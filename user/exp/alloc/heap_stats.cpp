@@ -10,18 +10,12 @@
 #include <fmt/ranges.h>
 
 #include "goelf/runtime_layout.h"
+#include "common/bytes.h"
 #include "probe/process_image.h"
 
 namespace gri::exp::alloc {
 
 namespace {
-
-template <typename T>
-T load(const std::vector<uint8_t>& buf, size_t at) {
-  T v{};
-  if (at + sizeof(T) <= buf.size()) std::memcpy(&v, buf.data() + at, sizeof(T));
-  return v;
-}
 
 constexpr uint32_t kMaxSmall = 32768;  // _MaxSmallSize / gc.MaxSmallSize, go1.19-1.27
 
@@ -140,11 +134,11 @@ Result<HeapCounts> HeapStatsReader::read() {
   out.small.assign(classes_, 0);
   for (uint64_t g = 0; g < 3; g++) {
     size_t base = g * stride_;
-    out.tiny_allocs += load<uint64_t>(stats, base + tiny_);
-    out.large_bytes += load<uint64_t>(stats, base + large_);
-    out.large_objects += load<uint64_t>(stats, base + large_count_);
+    out.tiny_allocs += load_at<uint64_t>(stats, base + tiny_);
+    out.large_bytes += load_at<uint64_t>(stats, base + large_);
+    out.large_objects += load_at<uint64_t>(stats, base + large_count_);
     for (size_t c = 0; c < classes_; c++)
-      out.small[c] += load<uint64_t>(stats, base + small_ + 8 * c);
+      out.small[c] += load_at<uint64_t>(stats, base + small_ + 8 * c);
   }
 
   // What the mcaches hold: one span per span class per P, and their tiny count.
@@ -153,22 +147,22 @@ Result<HeapCounts> HeapStatsReader::read() {
   for (const snapshot::PSample& p : ps) {
     std::vector<uint8_t> word(8);
     if (!mem_->read(p.addr + p_mcache_, word)) continue;
-    uint64_t mcache = load<uint64_t>(word, 0);
+    uint64_t mcache = load_at<uint64_t>(word, 0);
     if (!mcache) continue;
     std::vector<uint8_t> alloc(8 * span_classes), tiny(8);
     std::array<snapshot::ReadOp, 2> ops = {
         {{mcache + mcache_alloc_, alloc}, {mcache + mcache_tiny_, tiny}}};
     if (!mem_->read_many(ops)) continue;
     out.ps++;
-    out.pending_tiny += load<uint64_t>(tiny, 0);
+    out.pending_tiny += load_at<uint64_t>(tiny, 0);
     for (size_t spc = 0; spc < span_classes; spc++) {
-      uint64_t span = load<uint64_t>(alloc, 8 * spc);
+      uint64_t span = load_at<uint64_t>(alloc, 8 * spc);
       if (!span) continue;
       std::vector<uint8_t> a(2), b(2);
       std::array<snapshot::ReadOp, 2> counts = {
           {{span + span_alloc_count_, a}, {span + span_before_cache_, b}}};
       if (!mem_->read_many(counts)) continue;
-      uint16_t now = load<uint16_t>(a, 0), before = load<uint16_t>(b, 0);
+      uint16_t now = load_at<uint16_t>(a, 0), before = load_at<uint16_t>(b, 0);
       if (now > before) out.pending[spc] += now - before;
     }
   }

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "probe/process_image.h"
+#include "common/bytes.h"
 
 namespace gri::exp::maps {
 
@@ -19,13 +20,6 @@ constexpr uint64_t kMaxDirectory = 1 << 16;
 // Bytes to read for fields at these offsets, none wider than 8 bytes: a header is read whole.
 size_t span_of(std::initializer_list<uint32_t> offsets) {
   return std::max(offsets) + 8;
-}
-
-template <typename T>
-T field(const std::vector<uint8_t>& b, uint32_t off) {
-  T v{};
-  if (off + sizeof(T) <= b.size()) std::memcpy(&v, b.data() + off, sizeof(T));
-  return v;
 }
 
 // A table holds 7/8 of its capacity, or capacity - 1 in one group (resetGrowthLeft,
@@ -81,20 +75,20 @@ Result<MapLayout> read_map(snapshot::MemoryReader& mem, uint64_t addr, const Map
                              : span_of({o.used, o.dir_ptr, o.dir_len, o.global_depth}));
   if (auto st = mem.read(addr, h); !st) return st.error();
   if (o.kind == MapKind::kBuckets) {
-    l.entries = field<uint64_t>(h, o.count);
-    l.B = field<uint8_t>(h, o.B);
+    l.entries = load_at<uint64_t>(h, o.count);
+    l.B = load_at<uint8_t>(h, o.B);
     if (l.B > 62) return make_error("map at {:#x}: B = {} is not a bucket map's", addr, l.B);
     l.buckets = uint64_t{1} << l.B;
-    l.overflow = field<uint16_t>(h, o.noverflow);
-    l.growing = field<uint64_t>(h, o.oldbuckets) != 0;
-    l.evacuated = field<uint64_t>(h, o.nevacuate);
+    l.overflow = load_at<uint16_t>(h, o.noverflow);
+    l.growing = load_at<uint64_t>(h, o.oldbuckets) != 0;
+    l.evacuated = load_at<uint64_t>(h, o.nevacuate);
     l.load = static_cast<double>(l.entries) / static_cast<double>(l.buckets);
     return l;
   }
-  l.entries = field<uint64_t>(h, o.used);
-  uint64_t dir = field<uint64_t>(h, o.dir_ptr);
-  int64_t dir_len = field<int64_t>(h, o.dir_len);
-  l.global_depth = field<uint8_t>(h, o.global_depth);
+  l.entries = load_at<uint64_t>(h, o.used);
+  uint64_t dir = load_at<uint64_t>(h, o.dir_ptr);
+  int64_t dir_len = load_at<int64_t>(h, o.dir_len);
+  l.global_depth = load_at<uint8_t>(h, o.global_depth);
   if (dir_len == 0) {  // small: one group at dirPtr, or nothing yet
     l.small = true;
     l.groups = dir ? 1 : 0;
@@ -109,19 +103,19 @@ Result<MapLayout> read_map(snapshot::MemoryReader& mem, uint64_t addr, const Map
   std::vector<uint8_t> ptrs(l.directory * 8);
   if (auto st = mem.read(dir, ptrs); !st) return st.error();
   std::set<uint64_t> tables;
-  for (uint64_t i = 0; i < l.directory; i++) tables.insert(field<uint64_t>(ptrs, static_cast<uint32_t>(i * 8)));
+  for (uint64_t i = 0; i < l.directory; i++) tables.insert(load_at<uint64_t>(ptrs, static_cast<uint32_t>(i * 8)));
   tables.erase(0);
   std::vector<uint8_t> t(span_of({o.t_used, o.t_capacity, o.t_growth_left, o.t_local_depth, o.t_length_mask}));
   for (uint64_t tab : tables) {
     if (auto st = mem.read(tab, t); !st) return st.error();
-    uint64_t cap = field<uint16_t>(t, o.t_capacity), used = field<uint16_t>(t, o.t_used);
-    uint64_t left = field<uint16_t>(t, o.t_growth_left);
+    uint64_t cap = load_at<uint16_t>(t, o.t_capacity), used = load_at<uint16_t>(t, o.t_used);
+    uint64_t left = load_at<uint16_t>(t, o.t_growth_left);
     if (cap == 0) return make_error("map at {:#x}: a table of capacity 0", addr);
     l.tables++;
     l.slots += cap;
     l.used += used;
     l.growth_left += left;
-    l.groups += field<uint64_t>(t, o.t_length_mask) + 1;
+    l.groups += load_at<uint64_t>(t, o.t_length_mask) + 1;
     uint64_t taken = used + left;
     l.tombstones += max_growth(cap) > taken ? max_growth(cap) - taken : 0;
   }

@@ -1,0 +1,34 @@
+#include "cli/commands.h"
+#include "exp/timers/experiment.h"
+
+namespace gri::cli {
+
+Command add_timers_command(CLI::App& app) {
+  return tracing_command<exp::timers::TimersOptions>(
+      app, "timers", "EXP-08: per-P timer heaps, where timers run, how late, and netpoll",
+      "a live process",
+      "The target's timer operations, from entry probes on the runtime's timer functions\n"
+      "(Go 1.19-1.22: addtimer, modtimer, deltimer, runOneTimer; 1.23+: (*timer).maybeAdd,\n"
+      "modify, stop, unlockAndRun), by the P they ran on and by the timer's function, the\n"
+      "program's timers apart from the runtime's own (the scavenger's, ...); which P ran the\n"
+      "timers of which P's heap; each timer's lateness, from its due time to the start of its\n"
+      "run; every P's heap read from memory (timers, deleted ones waiting, the order of the\n"
+      "heap array: which arity of min-heap it is); and the target's idle Ms in netpoll: each\n"
+      "blocking epoll wait against the timeout the runtime set from its next timer, and the\n"
+      "netpollBreak calls made because a new timer was due earlier.\n"
+      "Probes: entries only (five functions, never a uretprobe), the raw sys_enter/sys_exit\n"
+      "tracepoints filtered to the target's epoll waits, and memory reads of the heaps.\n"
+      "\n"
+      "EXAMPLES:\n"
+      "  sudo gri timers -p 4242 -d 10\n"
+      "  sudo gri timers -- ./server -port 8080\n"
+      "  sudo gri timers --json timers.json --heap-interval 0.2 -- go-probes/timers -idle 5000\n",
+      [](CLI::App* cmd, exp::timers::TimersOptions& o) {
+        cmd->add_option("--heap-interval", o.heap_interval_s,
+                        "seconds between two reads of the timer heaps (0.05 to 3600)")
+            ->capture_default_str();
+      },
+      exp::timers::run_timers);
+}
+
+}  // namespace gri::cli

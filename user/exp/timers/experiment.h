@@ -1,0 +1,29 @@
+// EXP-08 gri timers: the target's timer operations per P (add, modify, delete, run), who ran
+// whose timers, how late they ran, its per-P heaps read from memory (size, shape), and how
+// its idle Ms slept in netpoll against the next timer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "report/report.h"
+#include "session/traced.h"
+
+namespace gri::exp::timers {
+
+struct TimersOptions : session::TargetOptions {
+  double heap_interval_s = 0.5;  // --heap-interval: how often the heaps are read
+};
+
+Result<report::Report> run_timers(const TimersOptions& options,
+                                  const std::function<void(const std::string&)>& progress);
+
+// Whose timer a timer function is: "program" (time.Sleep's runtime.goroutineReady, the time
+// package's sendTime and goFunc, the netpoller's I/O deadlines, any function outside the
+// runtime) or "runtime" (the runtime's own: the scavenger's, ...); "" when unnamed.
+std::string timer_owner(std::string_view function);
+
+}  // namespace gri::exp::timers
