@@ -66,6 +66,24 @@ struct {
 	__type(value, struct poll_start);
 } polling SEC(".maps");
 
+/* --locks: by P id, and the thread waiting for a timers lock (its P id). */
+struct timers_lock_counts lock_counts[TIMERS_MAX_P] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} lock_waiting SEC(".maps");
+
+/* A futex wait in progress by a thread waiting for a timers lock: its start. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} lock_sleep SEC(".maps");
+
 __u64 counters[TIMERS_CTR_NR] = {};
 __u64 lost = 0;		/* counts that found their map full */
 
@@ -182,13 +200,59 @@ int timers_break(struct pt_regs *ctx)
 	return 0;
 }
 
+/*
+ * --locks: runtime.lock2(l *mutex), every runtime lock (lock_futex.go up to 1.23,
+ * lock_spinbit.go from 1.24). l is a timers lock when l - off(p.timers lock) is a P that
+ * allp holds at its id. A lock found held (key's low bits: mutex_locked/mutex_sleeping up
+ * to 1.23, mutexLocked/mutexSleeping from 1.24) is a wait; the thread's futex sleeps until
+ * its next lock2 are its time waited (up to 1.23 it sleeps on the lock's key, from 1.24 on
+ * its M's semaphore: either way a futex wait). The cookie is the probe's link-time address:
+ * IP minus it is the PIE load bias.
+ */
+SEC("uprobe")
+int timers_lock(struct pt_regs *ctx)
+{
+	__u64 l = go_arg(ctx, 0), p, bias, arr, len, key;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__s32 id;
+	struct timers_lock_counts *c;
+
+	if (!is_target_tgid(cfg.tgid))
+		return 0;
+	__sync_fetch_and_add(&counters[TIMERS_CTR_LOCK_HITS], 1);
+	bpf_map_delete_elem(&lock_waiting, &tid);
+	p = l - cfg.p_timers_lock;
+	id = (__s32)read_u32(p + cfg.go.p_id);
+	if (id < 0 || id >= TIMERS_MAX_P)
+		return 0;
+	bias = PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx);
+	arr = read_u64(cfg.allp + bias);
+	len = read_u64(cfg.allp + bias + 8);
+	if ((__u64)id >= len || read_u64(arr + 8 * (__u64)id) != p)
+		return 0;
+	c = &lock_counts[id];
+	__sync_fetch_and_add(&c->acquisitions, 1);
+	key = read_u64(l);
+	if (key & 3) {
+		__u32 pid = (__u32)id;
+
+		__sync_fetch_and_add(&c->waits, 1);
+		bpf_map_update_elem(&lock_waiting, &tid, &pid, BPF_ANY);
+	}
+	return 0;
+}
+
 #if defined(__TARGET_ARCH_x86)
 #define NR_EPOLL_WAIT 232
 #define NR_EPOLL_PWAIT 281
+#define NR_FUTEX 202
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_EPOLL_WAIT -1	/* arm64 has epoll_pwait alone */
 #define NR_EPOLL_PWAIT 22
+#define NR_FUTEX 98
 #endif
+#define FUTEX_CMD_MASK 0x7f	/* without FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME */
+#define FUTEX_WAIT_OP 0
 
 /*
  * The runtime's netpoll blocks in epoll_pwait (epoll_wait on some releases), timeout the 4th
@@ -200,6 +264,26 @@ int BPF_PROG(timers_sys_enter, struct pt_regs *regs, long id)
 	struct poll_start s = {};
 	__u32 tid;
 
+	if (id == NR_FUTEX && cfg.locks) {
+		__u64 now;
+
+		if (!is_target_tgid(cfg.tgid))
+			return 0;
+#if defined(__TARGET_ARCH_x86)
+		__u64 op = BPF_CORE_READ(regs, si);	/* futex(uaddr, op, ...) */
+#else
+		__u64 op = BPF_CORE_READ(regs, regs[1]);
+#endif
+
+		if ((op & FUTEX_CMD_MASK) != FUTEX_WAIT_OP)
+			return 0;
+		tid = (__u32)bpf_get_current_pid_tgid();
+		if (!bpf_map_lookup_elem(&lock_waiting, &tid))
+			return 0;
+		now = bpf_ktime_get_ns();
+		bpf_map_update_elem(&lock_sleep, &tid, &now, BPF_ANY);
+		return 0;
+	}
 	if (id != NR_EPOLL_PWAIT && id != NR_EPOLL_WAIT)
 		return 0;
 	if (!is_target_tgid(cfg.tgid))
@@ -226,6 +310,21 @@ int BPF_PROG(timers_sys_exit, struct pt_regs *regs, long ret)
 
 	if (!is_target_tgid(cfg.tgid))
 		return 0;
+	if (cfg.locks) {
+		__u64 *start = bpf_map_lookup_elem(&lock_sleep, &tid);
+		__u32 *pid = bpf_map_lookup_elem(&lock_waiting, &tid);
+
+		if (start) {
+			if (pid && *pid < TIMERS_MAX_P) {
+				struct timers_lock_counts *c = &lock_counts[*pid];
+
+				__sync_fetch_and_add(&c->sleeps, 1);
+				__sync_fetch_and_add(&c->sleep_ns, bpf_ktime_get_ns() - *start);
+			}
+			bpf_map_delete_elem(&lock_sleep, &tid);
+			return 0;
+		}
+	}
 	s = bpf_map_lookup_elem(&polling, &tid);
 	if (!s)
 		return 0;

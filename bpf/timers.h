@@ -35,8 +35,20 @@ struct timers_config {
 	__u32 timer_f;		/* runtime.timer.f: a *funcval, whose first word is the pc */
 	__u32 timer_ts;		/* runtime.timer.ts (1.23+) */
 	__u32 p_timers;		/* runtime.p.timers (1.23+): P = ts - p_timers */
+	__u32 p_timers_lock;	/* runtime.p.timersLock / p.timers.mu */
+	__u64 allp;		/* runtime.allp, link-time (timers_lock adds the PIE bias) */
+	__u32 locks;		/* 1: --locks (timers_lock attached, futex waits timed) */
 	__u32 pad;
 	struct go_offsets go;
+};
+
+/* --locks: per P (the P whose timers lock it is), at most this many Ps. */
+#define TIMERS_MAX_P 1024
+struct timers_lock_counts {
+	__u64 acquisitions;	/* runtime.lock2 calls on it */
+	__u64 waits;		/* ... that found it held */
+	__u64 sleeps;		/* futex waits of a thread waiting for it */
+	__u64 sleep_ns;		/* ... their time */
 };
 
 /* Operations by kind, P the calling goroutine ran on (-1: none) and timer function. */
@@ -72,6 +84,7 @@ enum timers_counter {
 	TIMERS_CTR_POLL_TIMED_OUT,	/* ... that returned 0 events: the timeout (next timer) */
 	TIMERS_CTR_POLL_FOREVER,	/* ... with timeout -1: no timer to wait for */
 	TIMERS_CTR_NOP,			/* probe hits with no P or unreadable timer */
+	TIMERS_CTR_LOCK_HITS,		/* --locks: runtime.lock2 calls of the target, any lock */
 	TIMERS_CTR_NR,
 };
 

@@ -18,12 +18,18 @@ Command add_timers_command(CLI::App& app) {
       "netpollBreak calls made because a new timer was due earlier.\n"
       "Probes: entries only (five functions, never a uretprobe), the raw sys_enter/sys_exit\n"
       "tracepoints filtered to the target's epoll waits, and memory reads of the heaps.\n"
+      "--locks adds runtime.lock2: acquisitions of each P's timers lock, those that found it\n"
+      "held, and the time their threads then slept in futex waits.\n"
       "\n"
       "EXAMPLES:\n"
       "  sudo gri timers -p 4242 -d 10\n"
+      "  sudo gri timers --locks -p 4242 -d 5\n"
       "  sudo gri timers -- ./server -port 8080\n"
       "  sudo gri timers --json timers.json --heap-interval 0.2 -- go-probes/timers -idle 5000\n",
       [](CLI::App* cmd, exp::timers::TimersOptions& o) {
+        cmd->add_flag("--locks", o.locks,
+                      "the timers locks' acquisitions, waits and time asleep, per P (a probe on "
+                      "runtime.lock2, which every runtime lock calls; its cost is printed first)");
         cmd->add_option("--heap-interval", o.heap_interval_s,
                         "seconds between two reads of the timer heaps (0.05 to 3600)")
             ->capture_default_str();

@@ -10,6 +10,7 @@
 #include "exp/preempt/lab.h"
 #include "exp/sched/lab.h"
 #include "exp/steal/lab.h"
+#include "exp/timers/lab.h"
 #include "exp/wb/lab.h"
 
 namespace gri::exp {
@@ -30,7 +31,8 @@ constexpr std::array<Experiment, 8> kExperiments = {{
      wb::lab_wb, ""},
     {"EXP-07", "maps", "swiss map vs bucket map on the same workload", 13, maps::lab_maps,
      "gri maps: growths, CPU in map code, --watch; the lab's A/B with simulated caches"},
-    {"EXP-08", "timers", "per-P timer heaps, where timers run, lock contention", 14, nullptr, ""},
+    {"EXP-08", "timers", "per-P timer heaps, where timers run, lock contention", 14,
+     timers::lab_timers, "gri timers: ops, run matrix, lateness, heaps, netpoll, --locks"},
 }};
 
 bool iequal(std::string_view a, std::string_view b) {

@@ -16,6 +16,8 @@ namespace gri::exp::timers {
 
 struct TimersOptions : session::TargetOptions {
   double heap_interval_s = 0.5;  // --heap-interval: how often the heaps are read
+  bool locks = false;            // --locks: the timers locks' acquisitions and waits (a probe
+                                 // on runtime.lock2, which every runtime lock calls)
 };
 
 Result<report::Report> run_timers(const TimersOptions& options,

@@ -68,7 +68,8 @@ TimersProbes::TimersProbes(std::unique_ptr<State> state) : state_(std::move(stat
 TimersProbes::~TimersProbes() = default;
 const TimersAttach& TimersProbes::attach_info() const { return state_->info; }
 
-Result<std::unique_ptr<TimersProbes>> TimersProbes::attach(const goelf::GoBinary& bin, pid_t pid) {
+Result<std::unique_ptr<TimersProbes>> TimersProbes::attach(const goelf::GoBinary& bin, pid_t pid,
+                                                           bool locks) {
   auto state = std::make_unique<State>();
   TimersAttach& info = state->info;
   auto fns = timer_functions(bin);
@@ -92,6 +93,12 @@ Result<std::unique_ptr<TimersProbes>> TimersProbes::attach(const goelf::GoBinary
   if (fns->rewrite) {
     cfg.timer_ts = field("timer.ts");
     cfg.p_timers = field("p.timers");
+  }
+  if (locks) {
+    cfg.locks = 1;
+    cfg.p_timers_lock = field("p.timers.lock");
+    if (auto allp = layout.address("runtime.allp")) cfg.allp = *allp;
+    else missing.push_back("runtime.allp");
   }
   if (!missing.empty()) {
     return make_error("the timer probes need {} (not in this binary's layout, {})",
@@ -126,6 +133,19 @@ Result<std::unique_ptr<TimersProbes>> TimersProbes::attach(const goelf::GoBinary
     info.probe_sites++;
     info.entries_emulated = info.entries_emulated && point->entry_emulated;
     info.probed.push_back(fmt::format("{} (entry)", row.function));
+  }
+  if (locks) {
+    constexpr std::string_view kLock2 = "runtime.lock2";
+    auto point = probe::resolve_probe_point(bin, kLock2);
+    if (!point) return point.error();
+    auto link = probe::attach_uprobe(skel->progs.timers_lock, bin, point->file_offset,
+                                     point->addr + point->entry_offset, kLock2, pid);
+    if (!link) return link.error();
+    state->links.push_back(std::move(*link));
+    info.probe_sites++;
+    info.locks = true;
+    info.lock_emulated = point->entry_emulated;
+    info.probed.push_back(fmt::format("{} (entry)", kLock2));
   }
   for (auto [prog, name] : {std::pair{skel->progs.timers_sys_enter, "sys_enter"},
                             std::pair{skel->progs.timers_sys_exit, "sys_exit"}}) {
@@ -175,7 +195,18 @@ Result<TimersCounts> TimersProbes::read() const {
   c.poll_timed_out = ctr(TIMERS_CTR_POLL_TIMED_OUT);
   c.poll_forever = ctr(TIMERS_CTR_POLL_FOREVER);
   c.nop = ctr(TIMERS_CTR_NOP);
+  c.lock_hits = ctr(TIMERS_CTR_LOCK_HITS);
   c.lost = __atomic_load_n(&skel.bss->lost, __ATOMIC_RELAXED);
+  if (state_->info.locks) {
+    for (int32_t p = 0; p < TIMERS_MAX_P; p++) {
+      const timers_lock_counts& l = skel.bss->lock_counts[p];
+      LockCounts out{__atomic_load_n(&l.acquisitions, __ATOMIC_RELAXED),
+                     __atomic_load_n(&l.waits, __ATOMIC_RELAXED),
+                     __atomic_load_n(&l.sleeps, __ATOMIC_RELAXED),
+                     __atomic_load_n(&l.sleep_ns, __ATOMIC_RELAXED)};
+      if (out.acquisitions) c.locks[p] = out;
+    }
+  }
   return c;
 }
 

@@ -35,6 +35,13 @@ struct TimersAttach {
   uint64_t probe_sites = 0;
   bool entries_emulated = true;
   std::string netpoll_unavailable;  // why epoll waits are not seen ("": seen)
+  bool locks = false;               // runtime.lock2 probed (--locks)
+  bool lock_emulated = false;       // ... on an emulated instruction
+};
+
+// --locks: one P's timers lock.
+struct LockCounts {
+  uint64_t acquisitions = 0, waits = 0, sleeps = 0, sleep_ns = 0;
 };
 
 struct TimersCounts {
@@ -47,6 +54,8 @@ struct TimersCounts {
   std::map<uint64_t, uint64_t> breaks;  // netpollBreak by return address
   uint64_t polls = 0, poll_ns = 0, poll_timed_out = 0, poll_forever = 0;
   uint64_t nop = 0, lost = 0;
+  uint64_t lock_hits = 0;               // --locks: lock2 calls, any lock
+  std::map<int32_t, LockCounts> locks;  // --locks: by P id (Ps with acquisitions)
 };
 
 // A lateness bucket's lower bound and width in ns (bpf/timers.h: 8 buckets per octave).
@@ -54,7 +63,10 @@ std::pair<uint64_t, uint64_t> late_bucket_range(uint32_t bucket);
 
 class TimersProbes {
  public:
-  static Result<std::unique_ptr<TimersProbes>> attach(const goelf::GoBinary& bin, pid_t pid);
+  // `locks`: also runtime.lock2 (every runtime lock's acquisition) and the futex waits of
+  // the threads that found a timers lock held.
+  static Result<std::unique_ptr<TimersProbes>> attach(const goelf::GoBinary& bin, pid_t pid,
+                                                      bool locks);
   ~TimersProbes();
   const TimersAttach& attach_info() const;
   Result<TimersCounts> read() const;
