@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "exp/timers/heap.h"
+#include "exp/timers/lab.h"
 #include "go_probes.h"
 #include "report/render.h"
 
@@ -28,22 +29,8 @@ namespace {
 
 using namespace gri::test;
 
-// "key=value" fields of the workload's output lines ("timers-probe: sleeps=400 ...",
-// "late_us p50=...").
-std::map<std::string, std::string> fields(const std::string& text, const std::string& line_start) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(line_start, 0) != 0) continue;
-    std::istringstream words(line);
-    std::string w;
-    while (words >> w) {
-      auto eq = w.find('=');
-      if (eq != std::string::npos) out[w.substr(0, eq)] = w.substr(eq + 1);
-    }
-  }
-  return out;
+std::map<std::string, std::string> fields(const std::string& text, const std::string& prefix) {
+  return gri::exp::timers::workload_fields(text, prefix);
 }
 
 class TimersTest : public ::testing::TestWithParam<ProbeBinary> {

@@ -22,23 +22,6 @@ constexpr int kGoroutines = 64;
 constexpr int kRounds = 100;
 constexpr int kIdle = 4000;
 
-// "key=value" words of the workload's output lines that start with `prefix`.
-std::map<std::string, std::string> workload_fields(const std::string& text, std::string_view prefix) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.starts_with(prefix)) continue;
-    std::istringstream words(line);
-    std::string w;
-    while (words >> w) {
-      auto eq = w.find('=');
-      if (eq != std::string::npos) out[w.substr(0, eq)] = w.substr(eq + 1);
-    }
-  }
-  return out;
-}
-
 double number(const std::map<std::string, std::string>& f, const std::string& key) {
   auto it = f.find(key);
   if (it == f.end()) return -1;
@@ -133,6 +116,22 @@ Run lab_run(const LabContext& ctx, const std::string& v, int procs, lab::Outcome
 }
 
 }  // namespace
+
+std::map<std::string, std::string> workload_fields(std::string_view text, std::string_view prefix) {
+  std::map<std::string, std::string> out;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with(prefix)) continue;
+    std::istringstream words(line);
+    std::string w;
+    while (words >> w) {
+      auto eq = w.find('=');
+      if (eq != std::string::npos) out[w.substr(0, eq)] = w.substr(eq + 1);
+    }
+  }
+  return out;
+}
 
 void lab_timers(const LabContext& ctx, lab::Outcomes& out) {
   int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
