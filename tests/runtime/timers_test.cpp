@@ -43,6 +43,7 @@ class TimersTest : public ::testing::TestWithParam<ProbeBinary> {
 
 TEST_P(TimersTest, CountsAreTheWorkloadsAndTheHeapsAreFourAry) {
   gri::exp::timers::TimersOptions o;
+  o.netpoll = true;
   o.command = {GetParam().path("timers"), "-g", "4", "-n", "100", "-idle", "4000", "-hold", "1s"};
   o.command_stdout = dir_.path() + "/out";
   auto r = gri::exp::timers::run_timers(o, [](const std::string&) {});
@@ -130,6 +131,29 @@ INSTANTIATE_TEST_SUITE_P(Toolchains, TimersTest,
                          [](const auto& info) {
                            return param_name(info.param.label + info.param.variant);
                          });
+
+// Without --netpoll no syscall tracepoint is attached: the epoll waits are unknown (null, and
+// the reason), the netpollBreak calls (a uprobe) still counted; the verdict says why it is
+// inconclusive.
+TEST(TimersNetpoll, WithoutTheFlagTheEpollWaitsAreUnknown) {
+  if (geteuid() != 0) GTEST_SKIP() << "skipped: needs root (run tools/test with sudo)";
+  gri::exp::timers::TimersOptions o;
+  o.command = {probe_path("go1.26", "timers"), "-g", "2", "-n", "20"};
+  o.command_stdout = "/dev/null";
+  auto r = gri::exp::timers::run_timers(o, [](const std::string&) {});
+  ASSERT_TRUE(r) << r.error().message;
+  auto j = gri::report::render_json(*r);
+  const auto& np = j["data"]["netpoll"];
+  EXPECT_EQ(np["available"], false) << np.dump();
+  EXPECT_TRUE(np["blocks"].is_null()) << np.dump();
+  EXPECT_NE(np["reason"].get<std::string>().find("--netpoll"), std::string::npos) << np.dump();
+  EXPECT_TRUE(np["breaks"].is_number()) << np.dump();
+  for (const auto& v : j["verdicts"]) {
+    if (v["id"] == "EXP-08.netpoll") {
+      EXPECT_EQ(v["result"], "inconclusive") << v.dump();
+    }
+  }
+}
 
 TEST(TimersUsage, BadHeapIntervalIsAUsageError) {
   gri::exp::timers::TimersOptions o;

@@ -137,7 +137,7 @@ Result<report::Report> run_timers(const TimersOptions& o,
   goelf::RuntimeLayout layout = goelf::resolve_layout(traced->bin);
   auto hl = heap_layout(layout);
   auto allp = layout.address("runtime.allp");
-  auto probes = TimersProbes::attach(traced->bin, t.pid(), o.locks);
+  auto probes = TimersProbes::attach(traced->bin, t.pid(), o.locks, o.netpoll);
   if (!probes) return probes.error();
   if (o.locks) {
     bool emulated = (*probes)->attach_info().lock_emulated;
@@ -388,7 +388,9 @@ Result<report::Report> run_timers(const TimersOptions& o,
       }
     }
   }
-  nlohmann::ordered_json np = {{"blocks", c.polls},
+  bool polls_seen = info.netpoll_unavailable.empty();
+  nlohmann::ordered_json np = {{"available", polls_seen},
+                               {"blocks", c.polls},
                                {"blocked_s", static_cast<double>(c.poll_ns) / 1e9},
                                {"woke_at_timeout", c.poll_timed_out},
                                {"without_timeout", c.poll_forever},
@@ -396,16 +398,23 @@ Result<report::Report> run_timers(const TimersOptions& o,
                                {"woke_early", c.polls - c.poll_timed_out - c.poll_forever},
                                {"breaks", breaks},
                                {"timer_wakeups", timer_wakeups}};
-  if (!info.netpoll_unavailable.empty()) {
-    r.degraded.push_back({"netpoll", info.netpoll_unavailable});
-    np["available"] = false;
+  if (!polls_seen) {
+    np["reason"] = info.netpoll_unavailable;
+    for (const char* k : {"blocks", "blocked_s", "woke_at_timeout", "without_timeout", "woke_early"}) {
+      np[k] = nullptr;
+    }
+    r.notes.push_back(fmt::format(
+        "netpoll: netpollBreak {} times, {} from wakeNetPoller (a timer due earlier than the "
+        "poller's wake-up); the epoll waits themselves: {}",
+        breaks, timer_wakeups, info.netpoll_unavailable));
+  } else {
+    r.notes.push_back(fmt::format(
+        "netpoll: {} blocking epoll waits, {:.3f} s blocked; {} ended at their timeout (the "
+        "next timer), {} had no timeout; netpollBreak {} times, {} from wakeNetPoller (a timer "
+        "due earlier than the poller's wake-up)",
+        c.polls, static_cast<double>(c.poll_ns) / 1e9, c.poll_timed_out, c.poll_forever, breaks,
+        timer_wakeups));
   }
-  r.notes.push_back(fmt::format(
-      "netpoll: {} blocking epoll waits, {:.3f} s blocked; {} ended at their timeout (the next "
-      "timer), {} had no timeout; netpollBreak {} times, {} from wakeNetPoller (a timer due "
-      "earlier than the poller's wake-up)",
-      c.polls, static_cast<double>(c.poll_ns) / 1e9, c.poll_timed_out, c.poll_forever, breaks,
-      timer_wakeups));
   r.data["netpoll"] = std::move(np);
   // --- timer locks ------------------------------------------------------------------------
   LockCounts lock_total;
@@ -476,10 +485,12 @@ Result<report::Report> run_timers(const TimersOptions& o,
     uint64_t runs = own + taken + no_heap;
     uint64_t runs_without_p = 0;
     for (const auto& [key, n] : matrix) runs_without_p += key.first < 0 ? n : 0;
-    if (runs && info.netpoll_unavailable.empty()) {
+    if (!polls_seen) {
+      v.evidence = "the epoll waits were not traced (--netpoll); ";
+    } else if (runs) {
       v.result = runs_without_p == 0 && c.poll_timed_out > 0 ? "verified" : "refuted";
     }
-    v.evidence = fmt::format(
+    v.evidence += fmt::format(
         "{} timers run, {} by a P from its own heap, {} from another P's, {} outside any heap, "
         "{} without a P; {} blocking netpoll waits, {} ended at the timeout the runtime set "
         "from its next timer",

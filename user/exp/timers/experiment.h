@@ -16,6 +16,8 @@ namespace gri::exp::timers {
 
 struct TimersOptions : session::TargetOptions {
   double heap_interval_s = 0.5;  // --heap-interval: how often the heaps are read
+  bool netpoll = false;          // --netpoll: the target's epoll waits (the raw syscall
+                                 // tracepoints, which every system call passes through)
   bool locks = false;            // --locks: the timers locks' acquisitions and waits (a probe
                                  // on runtime.lock2, which every runtime lock calls)
 };

@@ -60,6 +60,7 @@ Run lab_run(const LabContext& ctx, const std::string& v, int procs, lab::Outcome
   // Two runs: the default mode (heaps, netpoll, lateness), then --locks, whose probe on every
   // runtime lock (single-stepped on go1.19: 13 us a call here) would move the lateness.
   TimersOptions o;
+  o.netpoll = true;
   o.command = {exe, "-g", std::to_string(kGoroutines), "-n", std::to_string(kRounds), "-idle",
                std::to_string(kIdle), "-hold", "1s"};
   o.command_env = {fmt::format("GOMAXPROCS={}", procs)};
@@ -71,6 +72,7 @@ Run lab_run(const LabContext& ctx, const std::string& v, int procs, lab::Outcome
     return run;
   }
   TimersOptions lo = o;
+  lo.netpoll = false;
   lo.locks = true;
   lo.command_stdout = fmt::format("{}/EXP-08-{}-p{}-locks.out", ctx.log_dir, v, procs);
   auto rl = run_timers(lo, [](const std::string&) {});

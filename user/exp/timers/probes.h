@@ -34,6 +34,7 @@ struct TimersAttach {
   std::vector<std::string> probed;  // "runtime.modtimer (entry)", ...
   uint64_t probe_sites = 0;
   bool entries_emulated = true;
+  bool syscalls = false;            // the raw syscall tracepoints (--netpoll, --locks)
   std::string netpoll_unavailable;  // why epoll waits are not seen ("": seen)
   bool locks = false;               // runtime.lock2 probed (--locks)
   bool lock_emulated = false;       // ... on an emulated instruction
@@ -64,9 +65,11 @@ std::pair<uint64_t, uint64_t> late_bucket_range(uint32_t bucket);
 class TimersProbes {
  public:
   // `locks`: also runtime.lock2 (every runtime lock's acquisition) and the futex waits of
-  // the threads that found a timers lock held.
+  // the threads that found a timers lock held. `netpoll`: the target's epoll waits. Either
+  // turns on the raw sys_enter/sys_exit tracepoints, which every system call of every
+  // process then passes through.
   static Result<std::unique_ptr<TimersProbes>> attach(const goelf::GoBinary& bin, pid_t pid,
-                                                      bool locks);
+                                                      bool locks, bool netpoll);
   ~TimersProbes();
   const TimersAttach& attach_info() const;
   Result<TimersCounts> read() const;
