@@ -180,8 +180,8 @@ namespace {
 
 using namespace gri::test;
 
-// --locks on 64 goroutines over the Ps (go-probes/timers -g 64 -n 100), beside the same
-// rounds on the workload's own global-mutex baseline (-impl global). Measured here (lab, 2
+// --locks on 64 goroutines over the Ps (go-probes/timers -g 64 -n 100), beside the
+// workload's own global-mutex baseline (-impl global, 300 rounds). Measured here (lab, 2
 // CPUs, every release): the Ps' timers locks found held 0-8 times in about 60,000
 // acquisitions (at most 0.013%); the global mutex 35-310 times in about 33,000 (0.1-0.9%).
 class TimersLocksTest : public ::testing::TestWithParam<ProbeBinary> {
@@ -213,11 +213,19 @@ TEST_P(TimersLocksTest, PerPLocksBarelyWaitWhileTheGlobalMutexDoes) {
   EXPECT_EQ(per_p, acq);
   EXPECT_LE(waits * 1000, acq) << l.dump();  // at most 0.1%
 
+  // The baseline's waits vary from run to run (7-250 in 16 runs of -n 100 here): 300 rounds,
+  // and a run without any wait is run once more, loudly.
   std::string global = dir_.path() + "/global";
-  std::string cmd = "GOMAXPROCS=2 " + GetParam().path("timers") + " -impl global -g 64 -n 100 > " + global;
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  auto b = fields(read_file(global), "lock ");
-  ASSERT_FALSE(b["waits"].empty()) << read_file(global);
+  std::string cmd = "GOMAXPROCS=2 " + GetParam().path("timers") + " -impl global -g 64 -n 300 > " + global;
+  std::map<std::string, std::string> b;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    b = fields(read_file(global), "lock ");
+    ASSERT_FALSE(b["waits"].empty()) << read_file(global);
+    if (std::stoull(b["waits"]) > 0) break;
+    std::printf("[ RERUN    ] %s: the global-mutex baseline had no wait: %s\n",
+                GetParam().label.c_str(), read_file(global).c_str());
+  }
   EXPECT_GT(std::stoull(b["waits"]), 0u) << read_file(global);
   std::printf("[ locks    ] %s: per-P %llu waits of %llu acquisitions; global mutex %s of %s\n",
               GetParam().label.c_str(), static_cast<unsigned long long>(waits),
