@@ -53,11 +53,17 @@ TEST(Cli, BadInputIsOneLineAndExitTwo) {
   expect_usage_error("gc -p abc", "abc");
   expect_usage_error("gc -d x -- true", "x");
   expect_usage_error("wb --watch", "--watch");
+  // Output files are checked before anything runs; --pprof and --perfetto only where the
+  // command has stacks or timed events.
+  expect_usage_error("gc --html /nonexistent-gri-dir/r.html -- true", "no directory /nonexistent-gri-dir");
+  expect_usage_error("gc --html /tmp -- true", "/tmp is a directory");
+  expect_usage_error("wb --pprof p.pb.gz -- true", "--pprof");
+  expect_usage_error("maps --perfetto t.json -- true", "--perfetto");
 }
 
 TEST(Cli, EveryCommandHasHelpWithExamples) {
   for (const char* cmd : {"doctor", "inspect", "trace", "sched", "preempt", "steal", "alloc", "gc",
-                          "wb", "lab"}) {
+                          "wb", "maps", "timers", "lab"}) {
     Outcome r = gri(std::string(cmd) + " --help");
     EXPECT_EQ(r.status, 0) << cmd << "\n" << r.out;
     EXPECT_NE(r.out.find("EXAMPLES:"), std::string::npos) << cmd << "\n" << r.out;

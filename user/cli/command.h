@@ -30,6 +30,9 @@ int fail(const Error& error);  // 2 for a usage error, 1 otherwise
 // Writes a report as JSON to `path` ("-": stdout).
 int write_json(const report::Report& r, const std::string& path);
 
+// Writes `content` to `path`, whole or not at all (a temporary file renamed into place).
+int write_file(const std::string& path, const std::string& content);
+
 // A subcommand: its CLI11 app and what runs it once parsed, given the words after "--".
 struct Command {
   CLI::App* app = nullptr;
@@ -37,16 +40,28 @@ struct Command {
   std::function<int(const std::vector<std::string>& command)> run;
 };
 
-// What every tracing command takes (DESIGN.md): -p PID or -- CMD, -d SECONDS, --json FILE.
+// What every tracing command takes (DESIGN.md): -p PID or -- CMD, -d SECONDS, --json FILE,
+// --html FILE; --perfetto FILE and --pprof FILE where the command has timed events or stacks.
 struct TargetArgs {
   int pid = 0;
   double duration = 0;
   std::string json;
+  std::string html;
+  std::string perfetto;
+  std::string pprof;
   CLI::Option* pid_option = nullptr;
   CLI::Option* duration_option = nullptr;
 };
 
-void add_target_options(CLI::App* cmd, TargetArgs& a, const char* pid_help);
+void add_target_options(CLI::App* cmd, std::string_view name, TargetArgs& a, const char* pid_help);
+
+// The commands whose reports have a profile (report::Report::profile) for --pprof, and
+// timed events (report::Report::timeline) for --perfetto.
+bool has_pprof(std::string_view command);
+bool has_perfetto(std::string_view command);
+
+// Writes the files a report goes to besides the terminal: --json, --html, --perfetto, --pprof.
+int write_outputs(const report::Report& r, const TargetArgs& a);
 
 // Copies the parsed target into a command's options (a session::TargetOptions); false, after
 // one line on stderr, for a PID that is not a positive number.
@@ -68,7 +83,8 @@ using Progress = std::function<void(const std::string&)>;
 // A command that traces a target and ends in a report: root check, progress lines on
 // stderr, the text report on stdout, JSON where --json says.
 template <typename Options, typename Run>
-int report_command(std::string_view name, Options options, const std::string& json_path, Run run) {
+int report_command(std::string_view name, Options options, const TargetArgs& args, Run run) {
+  const std::string& json_path = args.json;
   if (geteuid() != 0) {
     return fail(fmt::format("{} attaches BPF probes and needs root: run it with sudo", name));
   }
@@ -77,7 +93,7 @@ int report_command(std::string_view name, Options options, const std::string& js
   auto r = run(options, Progress([](const std::string& line) { fmt::print(stderr, "gri: {}\n", line); }));
   if (!r) return fail(r.error());
   if (json_path != "-") fmt::print("{}", report::render_text(*r));
-  return json_path.empty() ? 0 : write_json(*r, json_path);
+  return write_outputs(*r, args);
 }
 
 // The usual tracing command: `Options` (a session::TargetOptions and its own fields, which
@@ -92,12 +108,12 @@ Command tracing_command(CLI::App& app, const char* name, const char* description
   };
   auto state = std::make_shared<State>();
   CLI::App* cmd = app.add_subcommand(name, description);
-  add_target_options(cmd, state->args, pid_help);
+  add_target_options(cmd, name, state->args, pid_help);
   if (add_flags) add_flags(cmd, state->options);
   cmd->footer(footer);
   return {cmd, true, [state, name, run](const std::vector<std::string>& command) {
             if (!take_target(state->args, command, state->options)) return kExitUsage;
-            return report_command(name, state->options, state->args.json, run);
+            return report_command(name, state->options, state->args, run);
           }};
 }
 

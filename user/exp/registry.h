@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "report/html.h"
+
 namespace gri::lab {
 class Outcomes;
 }
@@ -23,6 +25,9 @@ struct LabContext {
 // the result its workload should produce (or the failure of a run) to `outcomes`.
 using LabFn = void (*)(const LabContext&, lab::Outcomes& outcomes);
 
+// The charts of the experiment's HTML page, drawn from its report's data.
+using FiguresFn = std::vector<report::Figure> (*)(const report::Report& r);
+
 struct Experiment {
   std::string_view id;       // "EXP-05"
   std::string_view command;  // "gc": gri gc, bpf/gc.bpf.c, user/exp/gc, go-probes/gc
@@ -30,6 +35,8 @@ struct Experiment {
   int issue;                 // where it is being built (0: not filed yet)
   LabFn lab;                 // nullptr until its lab entry exists
   std::string_view built;    // what of it exists so far, when it is not complete
+  FiguresFn figures;         // nullptr: the page has the tables only
+  int lab_runs;              // the lab's runs per toolchain, for its progress line
 };
 
 std::span<const Experiment> experiments();

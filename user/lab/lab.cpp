@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "exp/registry.h"
+#include "lab/index.h"
 #include "lab/outcomes.h"
 
 namespace gri::lab {
@@ -92,6 +93,12 @@ Result<bool> run_lab(const LabOptions& o) {
   fmt::print("\n");
   exp::LabContext ctx{probes, *versions, logs};
   Outcomes outcomes;
+  if (!o.out_dir.empty()) outcomes.keep_pages(logs);
+  size_t runs = 0;
+  for (const exp::Experiment* e : selected) {
+    if (e->lab) runs += static_cast<size_t>(e->lab_runs) * versions->size();
+  }
+  outcomes.expect_runs(runs);
   std::vector<std::string> not_built;
   auto started = std::chrono::steady_clock::now();
   for (const exp::Experiment* e : selected) {
@@ -123,6 +130,10 @@ Result<bool> run_lab(const LabOptions& o) {
     std::ofstream json(fs::path(logs) / "lab.json");
     json << outcomes.json().dump(2) << "\n";
     if (!json) return make_error("cannot write {}/lab.json", logs);
+    std::ofstream index(fs::path(logs) / "index.html");
+    index << render_index(outcomes, *versions, seconds);
+    if (!index) return make_error("cannot write {}/index.html", logs);
+    fmt::print("index of the reports: {}/index.html\n", logs);
   }
   return outcomes.unexpected() == 0;
 }

@@ -12,6 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/profile.h"
+#include "report/timeline.h"
+
 namespace gri::report {
 
 struct Target {
@@ -57,6 +60,9 @@ struct Report {
   std::vector<Table> tables;
   std::vector<std::string> notes;  // one line each, after the tables
   std::vector<Verdict> verdicts;
+  // For the pprof and Perfetto renderers; the text and JSON renderers skip both.
+  std::optional<Profile> profile;  // what --pprof writes: stacks and their values
+  Timeline timeline;
 };
 
 }  // namespace gri::report

@@ -99,6 +99,8 @@ void lab_alloc(const LabContext& ctx, lab::Outcomes& outcomes) {
       outcomes.failed(!r ? "alloc --sites=exact" : "alloc --exact", v, (!r ? r : x).error().message);
       continue;
     }
+    outcomes.report("alloc --sites=exact", v, *r);
+    outcomes.report("alloc --exact", v, *x);
     for (const report::Verdict& verdict : r->verdicts) {
       if (verdict.id == "EXP-04.rounding") continue;  // from the --exact run below
       outcomes.verdict("alloc --sites=exact", v, verdict);

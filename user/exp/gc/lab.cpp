@@ -29,6 +29,7 @@ void lab_gc(const LabContext& ctx, lab::Outcomes& out) {
       out.failed("gc --crosscheck", v, r.error().message);
       continue;
     }
+    out.report("gc --crosscheck", v, *r);
     uint64_t forced = 0;
     for (const auto& c : r->data["cycles"]) forced += c["trigger"] == "forced";
     for (report::Verdict verdict : r->verdicts) {

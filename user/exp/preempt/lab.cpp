@@ -25,6 +25,7 @@ void lab_preempt(const LabContext& ctx, lab::Outcomes& out) {
       out.failed("preempt", v, r.error().message);
       continue;
     }
+    out.report("preempt", v, *r);
     for (const report::Verdict& verdict : r->verdicts) out.verdict("preempt", v, verdict);
     // The contrast: without async preemption nothing cuts a call-free loop.
     o.command_env = {"GODEBUG=asyncpreemptoff=1"};
@@ -35,6 +36,7 @@ void lab_preempt(const LabContext& ctx, lab::Outcomes& out) {
       out.failed(off_workload, v, off.error().message);
       continue;
     }
+    out.report(off_workload, v, *off);
     for (const report::Verdict& verdict : off->verdicts) {
       out.verdict(off_workload, v, verdict, verdict.id == "EXP-02.async" ? "refuted" : "verified");
     }

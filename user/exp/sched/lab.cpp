@@ -43,6 +43,7 @@ void lab_sched(const LabContext& ctx, lab::Outcomes& out) {
         out.failed(workload, v, r.error().message);
         continue;
       }
+      out.report(workload, v, *r);
       for (const report::Verdict& verdict : r->verdicts) {
         const char* want = verdict.id == "EXP-01.cpu"    ? m.cpu
                            : verdict.id == "EXP-01.lock" ? m.lock

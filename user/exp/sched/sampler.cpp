@@ -7,8 +7,42 @@
 
 namespace gri::exp::sched {
 
+void SeriesPoint::merge(const SeriesPoint& next) {
+  double a = samples, b = next.samples, n = a + b;
+  idle_ps = (idle_ps * a + next.idle_ps * b) / n;
+  queued = (queued * a + next.queued * b) / n;
+  global_runq = (global_runq * a + next.global_runq * b) / n;
+  spinning_ms = (spinning_ms * a + next.spinning_ms * b) / n;
+  samples += next.samples;
+}
+
+void Series::add(const SeriesPoint& one) {
+  if (!points_.empty() && points_.back().samples < per_point_) {
+    points_.back().merge(one);
+    return;
+  }
+  if (points_.size() == kMaxPoints) {  // full: halve it
+    for (size_t i = 0; i < kMaxPoints / 2; i++) {
+      points_[i] = points_[2 * i];
+      points_[i].merge(points_[2 * i + 1]);
+    }
+    points_.resize(kMaxPoints / 2);
+    per_point_ *= 2;
+    if (points_.back().samples < per_point_) {
+      points_.back().merge(one);
+      return;
+    }
+  }
+  points_.push_back(one);
+}
+
 void SampleSummary::add(const snapshot::RuntimeSnapshot& s) {
   ++samples;
+  p_timeline.add(s);
+  series.add({s.mono_ns, 1, static_cast<double>(std::max(0, s.npidle)),
+              static_cast<double>(s.local_runnable() + static_cast<uint64_t>(std::max(0, s.global_runq))),
+              static_cast<double>(std::max(0, s.global_runq)),
+              static_cast<double>(std::max(0, s.nmspinning))});
   torn += s.torn;
   read_ns += s.read_ns;
   gomaxprocs = s.gomaxprocs;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "exp/sched/census.h"
+#include "exp/sched/timeline.h"
 #include "snapshot/snapshot.h"
 
 namespace gri::exp::sched {
@@ -30,6 +31,31 @@ struct PSummary {
   std::optional<uint32_t> last_tick;
 };
 
+// Snapshots over time, for charts: each point the average of `samples` consecutive
+// snapshots. Every snapshot is a point until there are kMaxPoints; then neighbours are merged
+// in pairs, so a run of any length keeps at most kMaxPoints evenly spread.
+struct SeriesPoint {
+  uint64_t mono_ns = 0;  // the first snapshot's CLOCK_MONOTONIC
+  uint32_t samples = 0;
+  double idle_ps = 0;
+  double queued = 0;  // local run queues + runnext + global
+  double global_runq = 0;
+  double spinning_ms = 0;
+
+  void merge(const SeriesPoint& next);
+};
+
+class Series {
+ public:
+  static constexpr size_t kMaxPoints = 1024;
+  void add(const SeriesPoint& one);
+  const std::vector<SeriesPoint>& points() const { return points_; }
+
+ private:
+  std::vector<SeriesPoint> points_;
+  uint32_t per_point_ = 1;  // snapshots a point holds once complete
+};
+
 struct SampleSummary {
   uint64_t samples = 0;
   uint64_t late = 0;
@@ -42,6 +68,8 @@ struct SampleSummary {
   uint64_t nmspinning_sum = 0;
   uint64_t queued_sum = 0;  // local_runnable() + global, per sample
   int32_t gomaxprocs = 0;   // the last one seen
+  Series series;
+  PTimeline p_timeline;  // every snapshot's Ps, for --perfetto (timeline.h)
   std::string snapshots_missing;  // why there are no samples (when there are none)
   std::optional<uint64_t> load_bias;  // of the process's Go binary, once it was read
   // The census, taken with every snapshot while it works.

@@ -27,6 +27,7 @@ void lab_run(const LabContext& ctx, const std::string& v, int procs, lab::Outcom
     out.failed(workload, v, r.error().message);
     return;
   }
+  out.report(workload, v, *r);
   std::vector<report::Verdict> verdicts = r->verdicts;
   auto run = parse_spawner_run(read_text_file(o.command_stdout).value_or(""));
   if (!run) {

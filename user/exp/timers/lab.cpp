@@ -81,6 +81,7 @@ Run lab_run(const LabContext& ctx, const std::string& v, int procs, lab::Outcome
     return run;
   }
   Baseline base = run_baseline(exe, procs, fmt::format("{}/EXP-08-{}-p{}-global.out", ctx.log_dir, v, procs));
+  out.report(workload, v, *r);  // the page of the default run; --locks adds one verdict
   std::vector<report::Verdict> verdicts;
   for (const report::Verdict& verdict : r->verdicts) {
     if (verdict.id != "EXP-08.locks") verdicts.push_back(verdict);

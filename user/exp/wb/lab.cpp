@@ -19,6 +19,7 @@ void lab_wb(const LabContext& ctx, lab::Outcomes& out) {
       out.failed("wb", v, r.error().message);
       continue;
     }
+    out.report("wb", v, *r);
     for (const report::Verdict& verdict : r->verdicts) out.verdict("wb", v, verdict);
   }
   fmt::print("  the same workload with a 3,000-node graph and one slow writer under --exact\n"
@@ -36,6 +37,7 @@ void lab_wb(const LabContext& ctx, lab::Outcomes& out) {
       out.failed("wb --exact --watch", v, r.error().message);
       continue;
     }
+    out.report("wb --exact --watch", v, *r);
     out.verdict("wb --exact --watch", v, r->verdicts.back());
   }
 }
