@@ -18,13 +18,13 @@ table { border-collapse: collapse; margin: 6px 0 14px; font-size: 13px; }
 td, th { border: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; }
 td:first-child, th:first-child { text-align: left; }
 th { background: #f4f4f4; }
-.verdict td { text-align: left; }
+.verdict td, #verdicts th { text-align: left; }
 .result { font-weight: bold; white-space: nowrap; }
 .verified { color: #1a7f37; } .refuted { color: #c62828; } .inconclusive { color: #9a6700; }
 figure { margin: 12px 0 24px; } figcaption { color: #555; font-size: 13px; max-width: 760px; }
 figure h3 { font-size: 15px; margin: 0 0 4px; }
 svg { font: 11px sans-serif; background: #fff; }
-svg .axis line { stroke: #444; } svg .grid { stroke: #eee; } svg text { fill: #333; }
+svg .axis line { stroke: #444; } svg .axis line.grid { stroke: #e4e4e4; }
 .degraded { color: #9a6700; } .notes { white-space: pre-wrap; font-family: monospace; font-size: 12px; }
 )";
 

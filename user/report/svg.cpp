@@ -262,9 +262,9 @@ Figure heat_map(std::string title, std::string caption, const std::string& row_l
           escape(rows[r]), escape(column_label), escape(columns[c]), short_number(v));
       if (cell >= 24 && v != 0) {
         body += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" "
-                            "font-size=\"9\" fill=\"{}\">{}</text>",
+                            "font-size=\"9\" style=\"fill:{}\">{}</text>",
                             kLeft + cell * (static_cast<double>(c) + 0.5), yy + cell / 2 + 3,
-                            t > 0.6 ? "#fff" : "#000", short_number(v));
+                            t > 0.5 ? "#fff" : "#000", short_number(v));
       }
       marks++;
     }
