@@ -1,6 +1,7 @@
 #include "cli/command.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -94,16 +95,25 @@ int write_outputs(const report::Report& r, const TargetArgs& a) {
   auto keep = [&](int s) {
     if (s != 0) status = s;
   };
+  // Each file with its size and the time its rendering took, on stderr.
+  auto write = [&](const std::string& path, const char* what, auto render) {
+    auto start = std::chrono::steady_clock::now();
+    Result<std::string> content = render();
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (!content) return keep(fail(content.error()));
+    int s = write_file(path, *content);
+    if (s == 0) {
+      fmt::print(stderr, "gri: wrote {} ({}, {:.1f} KB, rendered in {:.1f} ms)\n", path, what,
+                 static_cast<double>(content->size()) / 1024, ms);
+    }
+    keep(s);
+  };
   if (!a.json.empty()) keep(write_json(r, a.json));
-  if (!a.html.empty()) keep(write_file(a.html, report::render_html(r, exp::figures(r))));
-  if (!a.perfetto.empty()) {
-    auto text = report::render_perfetto(r);
-    keep(text ? write_file(a.perfetto, *text) : fail(text.error()));
+  if (!a.html.empty()) {
+    write(a.html, "HTML", [&] { return Result<std::string>(report::render_html(r, exp::figures(r))); });
   }
-  if (!a.pprof.empty()) {
-    auto bytes = report::render_pprof(r);
-    keep(bytes ? write_file(a.pprof, *bytes) : fail(bytes.error()));
-  }
+  if (!a.perfetto.empty()) write(a.perfetto, "trace events", [&] { return report::render_perfetto(r); });
+  if (!a.pprof.empty()) write(a.pprof, "pprof", [&] { return report::render_pprof(r); });
   return status;
 }
 
