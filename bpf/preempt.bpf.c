@@ -73,6 +73,23 @@ struct {
 	__type(value, __u32);
 } sysmon_asked SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PREEMPT_TIMELINE_RING_BYTES);	/* set again by user space */
+} timeline SEC(".maps");
+
+__u64 lost_timeline = 0;	/* timeline records that found the ring full */
+
+static __always_inline void timeline_event(__u32 kind, __u32 tid, __u32 peer, __s32 p, __u64 now)
+{
+	struct preempt_event e = {
+		.ktime_ns = now, .kind = kind, .tid = tid, .peer = peer, .p = p,
+	};
+
+	if (cfg.timeline)
+		events_output(&timeline, &e, sizeof(e), &lost_timeline);
+}
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
@@ -149,6 +166,7 @@ int BPF_PROG(preempt_signal, int sig, struct kernel_siginfo *info, struct task_s
 	tid = BPF_CORE_READ(task, pid);
 	t.queued_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&signal_time, &tid, &t, BPF_ANY);
+	timeline_event(PREEMPT_EV_SIGURG, tid, (__u32)bpf_get_current_pid_tgid(), -1, t.queued_ns);
 	return 0;
 }
 
@@ -219,6 +237,9 @@ int preempt_async(struct pt_regs *ctx)
 		bpf_map_delete_elem(&signal_time, &tid);
 	}
 
+	if (cfg.timeline)
+		timeline_event(PREEMPT_EV_ASYNC, tid, 0,
+			       cfg.go_ok ? go_p_id(go_g(ctx), &cfg.off.go) : -1, now);
 	if (!cfg.slices)
 		return 0;
 	p = go_p(go_g(ctx), &cfg.off.go);

@@ -98,8 +98,29 @@ struct preempt_config {
 	__u32 tgid;	/* process to trace (tp_btf handlers filter on it: never 0 here) */
 	__u32 go_ok;	/* 1 when off.go is complete: requests are split by caller */
 	__u32 slices;	/* 1 when off is complete: time the preempted slices */
-	__u32 pad;
+	__u32 timeline;	/* 1: one preempt_event per SIGURG and async preemption (--perfetto) */
 	struct preempt_offsets off;
+};
+
+/*
+ * The timeline ring (--perfetto): one record per SIGURG queued for a target thread and per
+ * async preemption taken, each a few per 10 ms slice at most. User space sets the ring's size
+ * before load and drains it while the session runs; what finds it full is counted in
+ * lost_timeline.
+ */
+#define PREEMPT_TIMELINE_RING_BYTES (1u << 20)	/* 32768 records */
+
+enum preempt_event_kind {
+	PREEMPT_EV_SIGURG = 1,	/* signal_generate: tid receives, peer sent it */
+	PREEMPT_EV_ASYNC = 2,	/* runtime.asyncPreempt2 on thread tid, P p */
+};
+
+struct preempt_event {
+	__u64 ktime_ns;
+	__u32 kind;	/* enum preempt_event_kind */
+	__u32 tid;	/* the thread the event is about (root PID namespace) */
+	__u32 peer;	/* SIGURG: the sending thread (sysmon's or a stopper's); else 0 */
+	__s32 p;	/* ASYNC: p.id of the preempted goroutine's P; -1 unknown */
 };
 
 #endif /* GRI_BPF_PREEMPT_H */

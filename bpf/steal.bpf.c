@@ -76,6 +76,13 @@ struct {
 	__type(value, __u32);	/* the CPU it was last put on */
 } thread_cpu SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, STEAL_TIMELINE_RING_BYTES);	/* set again by user space */
+} timeline SEC(".maps");
+
+__u64 lost_timeline = 0;	/* steal records that found the ring full */
+
 static __always_inline void add(void *map, __u32 idx, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(map, &idx);
@@ -108,6 +115,7 @@ int steal_grab_entry(struct pt_regs *ctx)
 	if (!is_target_tgid(cfg.tgid))
 		return 0;
 	add(&counters, STEAL_CTR_ATTEMPTS, 1);
+	f.entry_ns = bpf_ktime_get_ns();
 	f.victim_p = go_arg(ctx, 0);
 	f.victim = p_id(f.victim_p);
 	f.thief = batch > cfg.p_runq ? p_id(batch - cfg.p_runq) : -1;
@@ -172,6 +180,14 @@ int steal_grab_return(struct pt_regs *ctx)
 	if (cfg.victim_cpus && (vcpu = victim_cpu(f->victim_p)) >= 0) {
 		cross = vcpu != bpf_get_smp_processor_id();
 		add(&counters, cross ? STEAL_CTR_CROSS_CPU : STEAL_CTR_SAME_CPU, 1);
+	}
+	if (cfg.timeline) {
+		struct steal_event e = {
+			.entry_ns = f->entry_ns, .ktime_ns = bpf_ktime_get_ns(),
+			.thief = f->thief, .victim = f->victim, .n = n, .tid = tid,
+		};
+
+		events_output(&timeline, &e, sizeof(e), &lost_timeline);
 	}
 	if (in_matrix(f->thief, f->victim)) {
 		cell = (__u32)f->thief * STEAL_MAX_PS + (__u32)f->victim;

@@ -46,6 +46,8 @@ struct steal_config {
 	__u32 p_m;		/* runtime.p.m (muintptr) */
 	__u32 m_procid;		/* runtime.m.procid: the M's thread id in the target's PID namespace */
 	__u32 victim_cpus;	/* 1: p_m and m_procid are valid and sched_switch is attached */
+	__u32 timeline;		/* 1: one steal_event per successful steal (--perfetto) */
+	__u32 pad;
 };
 
 /* A runqgrab call in flight on one thread, from its entry to its RET. */
@@ -53,6 +55,23 @@ struct steal_inflight {
 	__u64 victim_p;		/* the victim *p */
 	__s32 thief;		/* P ids, -1 when unreadable */
 	__s32 victim;
+	__u64 entry_ns;		/* bpf_ktime_get_ns() at the call */
+};
+
+/*
+ * The timeline ring (--perfetto): one record per steal that took goroutines. User space sets
+ * the ring's size before load and drains it while the session runs; what finds it full is
+ * counted in lost_timeline.
+ */
+#define STEAL_TIMELINE_RING_BYTES (1u << 20)	/* 26214 records */
+
+struct steal_event {
+	__u64 entry_ns;		/* runqgrab called: the thief starts taking from the victim */
+	__u64 ktime_ns;		/* its result read: the goroutines are on the thief's queue */
+	__s32 thief;		/* P ids, -1 when unreadable */
+	__s32 victim;
+	__u32 n;		/* goroutines taken */
+	__u32 tid;		/* the thief's thread (root PID namespace) */
 };
 
 #endif /* GRI_BPF_STEAL_H */

@@ -2,6 +2,9 @@
 // functions, and the pc-value tables and inline trees behind Pclntab::frames), and the
 // disassembly of the functions found. Seeds: the go-probes of every toolchain. Any
 // input must give a value or an error, never a crash, a leak or an unbounded allocation.
+//
+// An input that starts with 'P' (no ELF file does) is instead a profile for the pprof
+// renderer (pprof_fuzz.cpp): one target, so the fuzz budget of tools/test stays one.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -11,8 +14,11 @@
 #include "goelf/elf_file.h"
 #include "goelf/pclntab.h"
 
+int fuzz_pprof(const uint8_t* data, size_t size);  // pprof_fuzz.cpp
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gri::goelf;
+  if (size > 0 && data[0] == 'P') return fuzz_pprof(data + 1, size - 1);
   auto elf = ElfFile::from_memory(std::vector<uint8_t>(data, data + size), "fuzz");
   if (!elf) return 0;
   auto build = read_buildinfo(*elf);

@@ -13,9 +13,13 @@ Command add_alloc_command(CLI::App& app) {
       "objects and bytes. A command is held at runtime.exit for a last, exact read. Sites come\n"
       "from cpu-clock samples whose stack passes through the allocator. --sites=exact and\n"
       "--exact add probes on hot paths and print their cost first.\n"
+      "-i SECONDS reads the counters every interval and prints a line each time, before the\n"
+      "report: objects and MiB allocated per second, tiny and large allocations in the\n"
+      "interval (without -i they are read every 0.5 s, silently).\n"
       "\n"
       "EXAMPLES:\n"
       "  sudo gri alloc -p 4242 -d 10\n"
+      "  sudo gri alloc -p 4242 -i 1\n"
       "  sudo gri alloc -- ./server -bench\n"
       "  sudo gri alloc --exact --json alloc.json -- ./batch-job\n"
       "  sudo gri alloc --sites=exact --top 20 -p 4242 -d 5\n"
@@ -27,7 +31,10 @@ Command add_alloc_command(CLI::App& app) {
                         "probe on mcache.refill), none");
         cmd->add_flag("--exact", o.exact,
                       "probe runtime.mallocgc: every allocation by size and pointer-ness (slow)");
-        cmd->add_option("--interval", o.interval_s, "seconds between counter reads (default 0.5)");
+        add_interval_option(cmd, o.live_interval_s,
+                            "read the counters and print a line every SECONDS (at least 0.1; without -i: "
+                            "read every 0.5 s, no lines)",
+                            [&o](double s) { o.interval_s = s; });
         cmd->add_option("--top", o.top, "allocation sites shown (default 10)");
         cmd->add_option("--escape", o.escape_report,
                         "output of go build -gcflags=-m for the target: compare its heap escapes "

@@ -10,6 +10,7 @@
 #include "report/html.h"
 #include "report/perfetto.h"
 #include "report/pprof.h"
+#include "session/session.h"
 
 namespace gri::cli {
 
@@ -48,7 +49,8 @@ int write_json(const report::Report& r, const std::string& path) {
 bool has_pprof(std::string_view command) { return command == "alloc" || command == "sched"; }
 
 bool has_perfetto(std::string_view command) {
-  return command == "gc" || command == "sched" || command == "preempt" || command == "steal";
+  return command == "gc" || command == "wb" || command == "sched" || command == "preempt" ||
+         command == "steal";
 }
 
 namespace {
@@ -88,6 +90,24 @@ void add_target_options(CLI::App* cmd, std::string_view name, TargetArgs& a, con
                 "also write the stacks as a gzip-compressed profile.proto to FILE "
                 "(go tool pprof)");
   }
+}
+
+void add_interval_option(CLI::App* cmd, std::optional<double>& into, const char* help,
+                         std::function<void(double)> also) {
+  cmd->add_option_function<std::string>(
+         "-i,--interval",
+         [&into, also](const std::string& s) {
+           into = *session::parse_interval(s);
+           if (also) also(*into);
+         },
+         help)
+      ->type_name("SECONDS")
+      ->check(CLI::Validator(
+          [](std::string& s) {
+            auto v = session::parse_interval(s);
+            return v ? std::string() : v.error().message;
+          },
+          "", "interval"));
 }
 
 int write_outputs(const report::Report& r, const TargetArgs& a) {

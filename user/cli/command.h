@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,11 @@ void add_target_options(CLI::App* cmd, std::string_view name, TargetArgs& a, con
 // timed events (report::Report::timeline) for --perfetto.
 bool has_pprof(std::string_view command);
 bool has_perfetto(std::string_view command);
+
+// -i,--interval SECONDS: a line every interval while tracing (session::parse_interval checks
+// it as the command line is parsed); `also` gets the value too.
+void add_interval_option(CLI::App* cmd, std::optional<double>& into, const char* help,
+                         std::function<void(double)> also = {});
 
 // Writes the files a report goes to besides the terminal: --json, --html, --perfetto, --pprof.
 int write_outputs(const report::Report& r, const TargetArgs& a);

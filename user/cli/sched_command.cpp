@@ -17,9 +17,13 @@ Command add_sched_command(CLI::App& app) {
       "locks more than for a P). --deep adds entry uprobes on runtime.findRunnable and\n"
       "runtime.execute: rounds per P, time spent finding work, and where it came from (local,\n"
       "global, netpoll, steal); it costs two probe hits per schedule round, printed first.\n"
+      "-i SECONDS prints a line every interval while it runs, before the report: idle Ps,\n"
+      "goroutines queued and spinning Ms (averages over the interval's snapshots), and the\n"
+      "threads' time runnable waiting for a CPU in the interval.\n"
       "\n"
       "EXAMPLES:\n"
       "  sudo gri sched -p 4242 -d 10\n"
+      "  sudo gri sched -p 4242 -i 1\n"
       "  sudo gri sched --rate 1000 -d 5 -p 4242\n"
       "  sudo gri sched --deep -d 2 -p 4242\n"
       "  sudo gri sched --crosscheck -- ./server\n"
@@ -30,6 +34,8 @@ Command add_sched_command(CLI::App& app) {
                       "probe every schedule round (findRunnable, execute): costs the target");
         cmd->add_flag("--crosscheck", o.crosscheck,
                       "with -- CMD: run it with GODEBUG=schedtrace=100 and compare its queues");
+        add_interval_option(cmd, o.live_interval_s,
+                            "print a line every SECONDS (at least 0.1) while tracing, like vmstat");
       },
       exp::sched::run_sched);
 }

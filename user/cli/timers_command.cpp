@@ -21,9 +21,13 @@ Command add_timers_command(CLI::App& app) {
       "waits (every system call on the machine passes through them: a cost on busy servers).\n"
       "--locks adds runtime.lock2: acquisitions of each P's timers lock, those that found it\n"
       "held, and the time their threads then slept in futex waits.\n"
+      "-i SECONDS prints a line every interval while it runs, before the report: adds,\n"
+      "modifies, deletes and runs per second (all timers, the runtime's own included), the\n"
+      "median lateness of the interval's runs, and the operations so far.\n"
       "\n"
       "EXAMPLES:\n"
       "  sudo gri timers -p 4242 -d 10\n"
+      "  sudo gri timers -p 4242 -i 1\n"
       "  sudo gri timers --netpoll --locks -p 4242 -d 5\n"
       "  sudo gri timers -- ./server -port 8080\n"
       "  sudo gri timers --json timers.json --heap-interval 0.2 -- go-probes/timers -idle 5000\n",
@@ -37,6 +41,8 @@ Command add_timers_command(CLI::App& app) {
         cmd->add_option("--heap-interval", o.heap_interval_s,
                         "seconds between two reads of the timer heaps (0.05 to 3600)")
             ->capture_default_str();
+        add_interval_option(cmd, o.live_interval_s,
+                            "print a line every SECONDS (at least 0.1) while tracing, like vmstat");
       },
       exp::timers::run_timers);
 }

@@ -16,7 +16,8 @@ Command add_trace_command(CLI::App& app) {
       "EXAMPLES:\n"
       "  sudo gri trace -p 4242 -f net/http.(*conn).serve -d 10\n"
       "  sudo gri trace -f runtime.gcStart -f runtime.gcMarkTermination -- ./server -port 8080\n"
-      "  sudo gri trace -p 4242 -f main.handle --json report.json\n",
+      "  sudo gri trace -p 4242 -f main.handle --json report.json\n"
+      "  sudo gri trace -p 4242 -f main.handle -d 10 --html latency.html\n",
       [](CLI::App* cmd, trace::TraceOptions& o) {
         cmd->add_option("-f,--function", o.functions,
                         "a Go function, e.g. main.work or runtime.gcStart (repeat for more)")

@@ -80,6 +80,12 @@ Result<HeldChild> HeldChild::spawn(const ChildOptions& options) {
     close(gate[0]);
     for (auto [path, fd] : {std::pair{&options.stdout_path, 1}, std::pair{&options.stderr_path, 2}}) {
       if (path->empty()) continue;
+      // gri's own stdout or stderr: the same open file, not a new one (opening /dev/stderr
+      // anew with O_TRUNC would empty a file gri's stderr was redirected to).
+      if (*path == "/dev/stderr" || *path == "/dev/stdout") {
+        if (dup2(*path == "/dev/stderr" ? 2 : 1, fd) < 0) child_fail(err[1]);
+        continue;
+      }
       int out = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (out < 0 || dup2(out, fd) < 0) child_fail(err[1]);
     }

@@ -1,4 +1,6 @@
 #include "probe/kernel_events.h"
+
+#include <chrono>
 #include "common/text_file.h"
 
 #include <bpf/bpf.h>
@@ -331,6 +333,41 @@ Result<RingBuffer> open_ring_buffer(bpf_map* map, RingBufferCallback callback, v
     return make_error("cannot open ring buffer {}: {}", bpf_map__name(map), strerror(errno));
   }
   return rb;
+}
+
+Result<std::unique_ptr<PolledRing>> PolledRing::open(bpf_map* map, RingBufferCallback callback,
+                                                     void* ctx) {
+  auto ring = open_ring_buffer(map, callback, ctx);
+  if (!ring) return ring.error();
+  std::unique_ptr<PolledRing> p(new PolledRing());
+  p->ring_ = std::move(*ring);
+  p->poller_ = std::jthread([self = p.get()](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::lock_guard lock(self->mu_);
+      ring_buffer__consume(self->ring_.get());
+    }
+  });
+  return p;
+}
+
+PolledRing::~PolledRing() {
+  if (poller_.joinable()) {
+    poller_.request_stop();
+    poller_.join();
+  }
+}
+
+Result<void> PolledRing::finish() {
+  if (poller_.joinable()) {
+    poller_.request_stop();
+    poller_.join();
+  }
+  std::lock_guard lock(mu_);
+  if (int r = ring_buffer__consume(ring_.get()); r < 0) {
+    return make_error("cannot read the ring buffer: {}", strerror(-r));
+  }
+  return {};
 }
 
 uint64_t ringbuf_record_bytes(uint64_t size) {

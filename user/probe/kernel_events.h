@@ -13,6 +13,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -128,6 +131,23 @@ using RingBufferCallback = int (*)(void* ctx, void* data, size_t size);
 
 // A consumer of a BPF_MAP_TYPE_RINGBUF map; the error names the map.
 Result<RingBuffer> open_ring_buffer(bpf_map* map, RingBufferCallback callback, void* ctx);
+
+// A ring buffer emptied on a thread of its own every 100 ms while the session runs, so that
+// a busy producer does not fill it, and once more, whole, by finish(). The callback runs
+// under a lock, on that thread or in finish(); its context is safe to read after finish().
+class PolledRing {
+ public:
+  static Result<std::unique_ptr<PolledRing>> open(bpf_map* map, RingBufferCallback callback, void* ctx);
+  ~PolledRing();
+  // Stops the thread and consumes what is left; an error when the last read fails.
+  Result<void> finish();
+
+ private:
+  PolledRing() = default;
+  RingBuffer ring_;
+  std::mutex mu_;  // ring_ and the callback's context
+  std::jthread poller_;
+};
 
 // Bytes one record of `size` bytes takes in a ring (8-byte header, rounded up to 8:
 // BPF_RINGBUF_HDR_SZ and __bpf_ringbuf_reserve in kernel/bpf/ringbuf.c), and how many

@@ -40,6 +40,9 @@ struct Profile {
   int64_t duration_ns = 0;
   std::vector<ProfileSample> samples;
   std::vector<std::string> comments;
+  // The profiled executable, pprof's one mapping (its "File:" line); the frames are already
+  // resolved, so pprof does not open it. Empty: no mapping.
+  std::string binary;
 };
 
 }  // namespace gri::report

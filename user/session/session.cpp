@@ -1,6 +1,8 @@
 #include "session/session.h"
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 
 #include "snapshot/snapshot.h"
 
@@ -14,7 +16,50 @@ constexpr std::chrono::milliseconds kRuntimeSetUp{100};
 constexpr std::chrono::milliseconds kSetUpPoll{1};
 }  // namespace
 
+Result<double> parse_interval(std::string_view text) {
+  std::string s(text);
+  char* end = nullptr;
+  double v = s.empty() ? 0 : std::strtod(s.c_str(), &end);
+  if (s.empty() || end == s.c_str() || *end != '\0' || !std::isfinite(v)) {
+    return make_usage_error("'{}' is not a number of seconds (e.g. -i 1 or -i 0.5)", s);
+  }
+  if (auto ok = check_interval(v); !ok) return ok.error();
+  return v;
+}
+
+Status check_interval(double v) {
+  if (!(v > 0)) return make_usage_error("the interval must be more than 0 seconds, not {}", v);
+  if (v < kMinInterval) {
+    return make_usage_error("the interval must be at least {} seconds, not {}", kMinInterval, v);
+  }
+  if (v > kMaxInterval) {
+    return make_usage_error("the interval must be at most {} seconds, not {}", kMaxInterval, v);
+  }
+  return {};
+}
+
+void LiveLines::print(const std::string& line) {
+  if (lines_ % kRepeat == 0) std::fprintf(out_, "%s\n", header_.c_str());
+  std::fprintf(out_, "%s\n", line.c_str());
+  std::fflush(out_);
+  lines_++;
+}
+
+FILE* live_stream(const std::string& command_stdout) {
+  return command_stdout == "/dev/stderr" ? stderr : stdout;
+}
+
 Result<SessionEnd> run_session(probe::Target& t, std::optional<double> duration_s) {
+  return run_session(t, duration_s, Ticker{});
+}
+
+Result<SessionEnd> run_session(probe::Target& t, std::optional<double> duration_s,
+                               const Ticker& ticker) {
+  if (ticker.interval_s) {
+    if (auto ok = check_interval(*ticker.interval_s); !ok) {
+      return make_usage_error("-i/--interval: {}", ok.error().message);
+    }
+  }
   using std::chrono::milliseconds;
   using Clock = std::chrono::steady_clock;
   SessionEnd out;
@@ -73,7 +118,37 @@ Result<SessionEnd> run_session(probe::Target& t, std::optional<double> duration_
     // Readable, but gone before its runtime was up: say that, not the last failed take.
     if (snap && !read && end && *end != probe::Target::End::kDuration) out.gomaxprocs_why = exited;
   }
-  if (end && *end == probe::Target::End::kDuration) end = t.wait(left());
+  if (end && *end == probe::Target::End::kDuration) {
+    if (ticker.interval_s && ticker.tick) {
+      // Ticks on a fixed grid from the start (no drift from the time a tick takes); a tick
+      // missed while an earlier one ran is skipped, not run late.
+      const auto period = std::chrono::duration<double>(*ticker.interval_s);
+      int64_t k = 1;
+      auto tick_at = [&](int64_t n) {
+        return started +
+               std::chrono::duration_cast<Clock::duration>(period * static_cast<double>(n));
+      };
+      while (end && *end == probe::Target::End::kDuration) {
+        auto now = Clock::now();
+        if (now >= tick_at(k)) {
+          if (left() && left()->count() == 0) break;  // the duration is over: no tick at the end
+          ticker.tick(std::chrono::duration<double>(now - started).count());
+          while (Clock::now() >= tick_at(k)) k++;
+          continue;
+        }
+        // Rounded up: a wait that returns a little before the tick just loops once more.
+        auto to_tick = std::chrono::ceil<milliseconds>(tick_at(k) - now);
+        auto l = left();
+        if (l && *l <= to_tick) {
+          end = t.wait(*l);
+          break;
+        }
+        end = t.wait(to_tick);
+      }
+    } else {
+      end = t.wait(left());
+    }
+  }
   if (!end) return end.error();
   out.end = *end;
   out.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

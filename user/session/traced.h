@@ -30,6 +30,9 @@ struct TargetOptions {
   std::string command_stdout;            // the command's output goes here ("": gri's own)
   std::string command_stderr;
   std::optional<double> duration_s;      // -d SECONDS
+  // -i SECONDS (gc, sched, alloc, timers): a line every interval while the session runs.
+  // Not interval_s: AllocOptions has one, the period of its counter reads.
+  std::optional<double> live_interval_s;
 };
 
 struct Traced {

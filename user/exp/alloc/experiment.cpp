@@ -18,6 +18,8 @@
 #include "exp/alloc/classify.h"
 #include "exp/alloc/escape.h"
 #include "exp/alloc/heap_stats.h"
+#include "exp/alloc/live.h"
+#include "exp/alloc/profile.h"
 #include "goelf/runtime_layout.h"
 #include "probe/go_uprobe.h"
 #include "probe/process_image.h"
@@ -254,11 +256,13 @@ Result<report::Report> run_alloc(const AllocOptions& o,
 
   CounterSampler sampler(t.pid(), *classes, **probes,
                          std::chrono::milliseconds(static_cast<int64_t>(o.interval_s * 1000)));
-  auto session = session::run_session(t, o.duration_s);
+  AllocLive live(t.pid(), *classes, o);  // -i: a line per interval
+  auto session = session::run_session(t, o.duration_s, live.ticker());
   if (!session) return session.error();
   bool alive = t.alive();
   sampler.stop();
   if (alive) sampler.read_now();
+  live.finish(sampler.last, session->elapsed_s);
   auto pc = (*probes)->read();
   if (!pc) return pc.error();
   bool malloc_emulated = (*probes)->mallocgc_emulated(),
@@ -403,6 +407,7 @@ Result<report::Report> run_alloc(const AllocOptions& o,
     auto sym = [&](uint64_t pc) { return symbolize(bin, bias, pc); };
     std::map<std::string, Site> sites;
     uint64_t alloc_samples = 0, callerless = 0;
+    SiteProfile profile(bin, bias, o.sites == "exact", kSampleHz);
     for (const StackCount& s : pc->stacks) {
       if (lost_program_caller(bin, bias, s.frames)) {
         if (allocation_site(s.frames, sym)) callerless += s.count;
@@ -412,15 +417,19 @@ Result<report::Report> run_alloc(const AllocOptions& o,
       if (!site) continue;
       Site& st = sites[fmt::format("{}|{}|{}", site->func, site->file, site->line)];
       st.frame = *site;
+      uint64_t bytes = 0;
       if (s.refill) {
         st.refills += s.count;
         uint32_t cls = s.span_class >> 1;
-        if (auto n = classes->objects_per_span(cls)) st.bytes += s.count * *n * classes->size[cls];
+        if (auto n = classes->objects_per_span(cls)) bytes = s.count * *n * classes->size[cls];
+        st.bytes += bytes;
       } else {
         st.samples += s.count;
         alloc_samples += s.count;
       }
+      profile.add(s, bytes);  // --pprof: the same stacks, whole
     }
+    r.profile = profile.finish(r.duration_s);
     std::vector<Site> sorted;
     for (auto& [k, s] : sites) sorted.push_back(s);
     std::sort(sorted.begin(), sorted.end(), [](const Site& a, const Site& b) {

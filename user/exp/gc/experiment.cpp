@@ -16,6 +16,8 @@
 #include "exp/gc/gc_counter.h"
 #include "bpf/gc.h"
 #include "exp/gc/gctrace.h"
+#include "exp/gc/live.h"
+#include "exp/gc/timeline.h"
 #include "goelf/go_binary.h"
 #include "probe/target.h"
 #include "probe/uprobe_check.h"
@@ -89,10 +91,12 @@ Result<report::Report> run_gc(const GcOptions& o,
   if (o.before_start && t.launched()) {
     if (auto st = o.before_start(t.pid()); !st) return st.error();
   }
-  auto session = session::run_session(t, o.duration_s);
+  GcLive live(**counter, o);  // -i: a line per interval
+  auto session = session::run_session(t, o.duration_s, live.ticker());
   if (!session) return session.error();
   auto counts = (*counter)->read();
   if (!counts) return counts.error();
+  live.finish(*counts, session->elapsed_s);
   counter->reset();  // detach: the target runs unprobed from here
   session::end_session(*traced, *session);
 
@@ -158,6 +162,7 @@ Result<report::Report> run_gc(const GcOptions& o,
                           fmt::format("{:.0f}", stw1), fmt::format("{:.2f}", mark),
                           fmt::format("{:.0f}", stw2), std::to_string(c.assists)});
   }
+  add_timeline(counts->cycle_events, cycles, r.timeline);  // --perfetto
   r.data["cycles"] = std::move(cycles);
   if (o.write_barrier) {
     r.data["write_barrier"] = {{"flushes_outside_mark", counts->wb_outside_mark},

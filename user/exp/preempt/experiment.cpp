@@ -6,6 +6,7 @@
 
 #include "exp/preempt/histogram.h"
 #include "exp/preempt/probes.h"
+#include "exp/preempt/timeline.h"
 
 namespace gri::exp::preempt {
 
@@ -154,6 +155,7 @@ Result<report::Report> run_preempt(const PreemptOptions& o,
   slice_json["lower_bound"] = c.slice_lower_bound;
   slice_json["unknown"] = c.slice_unknown;
   r.data["slice_ms"] = std::move(slice_json);
+  report_timeline(c.timeline, r);  // --perfetto
 
   if (latency.count) {
     r.tables.push_back(hist_table("signal to preemption: SIGURG queued -> runtime.asyncPreempt2",

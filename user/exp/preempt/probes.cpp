@@ -3,7 +3,11 @@
 #include <bpf/libbpf.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -47,6 +51,19 @@ Result<preempt_offsets> slice_offsets(const goelf::RuntimeLayout& layout, const 
   return o;
 }
 
+static_assert(sizeof(preempt_event) == 24, "bpf/preempt.h: preempt_event is 24 bytes, no holes");
+static_assert(PREEMPT_EV_SIGURG == static_cast<uint32_t>(PreemptEvent::Kind::kSigurg) &&
+              PREEMPT_EV_ASYNC == static_cast<uint32_t>(PreemptEvent::Kind::kAsync));
+
+int on_event(void* ctx, void* data, size_t size) {
+  if (size < sizeof(preempt_event)) return 0;
+  preempt_event e;
+  std::memcpy(&e, data, sizeof(e));
+  static_cast<std::vector<PreemptEvent>*>(ctx)->push_back(
+      {e.ktime_ns, static_cast<PreemptEvent::Kind>(e.kind), e.tid, e.peer, e.p});
+  return 0;
+}
+
 }  // namespace
 
 struct PreemptProbes::State {
@@ -55,6 +72,9 @@ struct PreemptProbes::State {
   bool requests_probed = false, async_probed = false;
   bool requests_emulated = false, async_emulated = false;
   std::vector<report::Degraded> degraded;
+  // The timeline (--perfetto). Declared last: its thread stops before the skeleton goes.
+  std::vector<PreemptEvent> events;
+  std::unique_ptr<probe::PolledRing> ring;
 };
 
 PreemptProbes::PreemptProbes(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -84,6 +104,8 @@ Result<std::unique_ptr<PreemptProbes>> PreemptProbes::attach(const goelf::GoBina
   } else {
     state->degraded.push_back({"slice_ms", slices.error().message});
   }
+  cfg.timeline = 1;
+  bpf_map__set_max_entries(state->skel->maps.timeline, PREEMPT_TIMELINE_RING_BYTES);
   if (int err = preempt_bpf__load(state->skel.get()); err != 0) {
     return make_error("cannot load the preempt BPF programs: {} (run gri doctor)", strerror(-err));
   }
@@ -127,6 +149,9 @@ Result<std::unique_ptr<PreemptProbes>> PreemptProbes::attach(const goelf::GoBina
     state->degraded.push_back({"latency_us", "needs runtime.asyncPreempt2"});
     if (slices) state->degraded.push_back({"slice_ms", "needs runtime.asyncPreempt2"});
   }
+  auto ring = probe::PolledRing::open(skel->maps.timeline, on_event, &state->events);
+  if (!ring) return ring.error();
+  state->ring = std::move(*ring);
   return std::unique_ptr<PreemptProbes>(new PreemptProbes(std::move(state)));
 }
 
@@ -159,6 +184,13 @@ Result<PreemptCounts> PreemptProbes::read() const {
   out.delivery_slots = hist(PREEMPT_HIST_DELIVERY);
   out.handler_slots = hist(PREEMPT_HIST_HANDLER);
   out.degraded = state_->degraded;
+  // What is left in the ring; the records that found it full are counted as lost.
+  if (auto done = state_->ring->finish(); !done) {
+    return make_error("the preemption timeline: {}", done.error().message);
+  }
+  out.timeline.events = state_->events;
+  out.timeline.lost = __atomic_load_n(&state_->skel->bss->lost_timeline, __ATOMIC_RELAXED);
+  out.timeline.recorded = true;
   (state_->requests_emulated ? out.emulated_hits : out.stepped_hits) += requests;
   (state_->async_emulated ? out.emulated_hits : out.stepped_hits) += n[PREEMPT_CTR_ASYNC];
   return out;

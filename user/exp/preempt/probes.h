@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "exp/preempt/timeline.h"
 #include "goelf/go_binary.h"
 #include "report/report.h"
 
@@ -37,6 +38,7 @@ struct PreemptCounts {
   std::vector<report::Degraded> degraded;
   uint64_t emulated_hits = 0;  // probe hits at a PUSH (emulated) and single-stepped ones
   uint64_t stepped_hits = 0;
+  PreemptEvents timeline;  // each SIGURG and async preemption, timed (timeline.h)
 };
 
 class PreemptProbes {

@@ -14,9 +14,12 @@
 
 #include "common/text_file.h"
 #include "exp/sched/blocking.h"
+#include "exp/sched/live.h"
+#include "exp/sched/profile.h"
 #include "exp/sched/sampler.h"
 #include "exp/sched/sched_probes.h"
 #include "exp/sched/schedtrace.h"
+#include "exp/sched/timeline.h"
 #include "exp/sched/verdicts.h"
 #include "probe/go_uprobe.h"
 #include "probe/target.h"
@@ -129,11 +132,13 @@ Result<report::Report> run_sched(const SchedOptions& o,
                        session::how_it_stops(o)));
 
   Sampler sampler(t.pid(), o.rate_hz);
-  auto session = session::run_session(t, o.duration_s);
+  SchedLive live(**probes, t.pid(), o, o.rate_hz);  // -i: a line per interval
+  auto session = session::run_session(t, o.duration_s, live.ticker());
   const SampleSummary& sum = sampler.stop();
   if (!session) return session.error();
   auto counts = (*probes)->read();
   if (!counts) return counts.error();
+  live.finish(*counts, session->elapsed_s);
   probes->reset();  // detach: the target runs unprobed from here
   session::end_session(*traced, *session);
 
@@ -186,7 +191,26 @@ Result<report::Report> run_sched(const SchedOptions& o,
                            {"torn", sum.torn},
                            {"rate_hz", o.rate_hz},
                            {"avg_read_us", frac(sum.read_ns, sum.samples) / 1e3}};
+    // Over time, each point the average of `per_point` snapshots (series in sampler.h).
+    const auto& points = sum.series.points();
+    nlohmann::ordered_json t = nlohmann::ordered_json::array(), idle = t, queued = t, global = t,
+                           spinning = t;
+    for (const SeriesPoint& pt : points) {
+      t.push_back(static_cast<double>(pt.mono_ns - points.front().mono_ns) / 1e9);
+      idle.push_back(pt.idle_ps);
+      queued.push_back(pt.queued);
+      global.push_back(pt.global_runq);
+      spinning.push_back(pt.spinning_ms);
+    }
+    r.data["series"] = {{"start_mono_ns", points.empty() ? 0 : points.front().mono_ns},
+                        {"snapshots_per_point", points.empty() ? 0 : points.front().samples},
+                        {"t_s", std::move(t)},
+                        {"idle_ps", std::move(idle)},
+                        {"queued", std::move(queued)},
+                        {"global_runq", std::move(global)},
+                        {"spinning_ms", std::move(spinning)}};
     r.tables.push_back(std::move(ps));
+    add_timeline(sum, r.timeline);  // --perfetto
     r.notes.push_back(fmt::format(
         "global run queue: {:.2f} avg, {} max; idle Ps {:.2f} avg, spinning Ms {:.2f} avg; "
         "snapshots read in {:.0f} us each by gri, nothing runs in the target",
@@ -236,6 +260,8 @@ Result<report::Report> run_sched(const SchedOptions& o,
     row.ns += b.ns;
     row.count += b.count;
   }
+  r.profile = blocked_profile(traced->bin.path(), traced->bin.pclntab(), counts->blocked,
+                              load_bias, duration);
   std::vector<BlockedRow> sorted;
   for (auto& [k, row] : rows) sorted.push_back(row);
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.ns > b.ns; });

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "exp/steal/steal_probes.h"
+#include "exp/steal/timeline.h"
 #include "session/session.h"
 
 namespace gri::exp::steal {
@@ -152,6 +153,7 @@ Result<report::Report> run_steal(const StealOptions& o,
   r.data["cross_cpu_matrix"] = rows(c.cross_cpu_matrix, n);
   r.data["steal_sizes"] = std::move(sizes);
   r.data["max_goroutines_per_steal"] = max_batch;
+  report_timeline(c.timeline, r);  // --perfetto
   r.data["cpus"] = {
       {"tracked", cpus},
       {"meaning", "thief: the CPU its M ran runqgrab's return on; victim: the CPU the victim "

@@ -4,6 +4,10 @@
 #include <bpf/libbpf.h>
 
 #include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -39,12 +43,31 @@ Matrix square(const std::vector<uint64_t>& cells) {
   }
   return m;
 }
+static_assert(sizeof(steal_event) == 32, "bpf/steal.h: steal_event is 32 bytes, no holes");
+
+int on_event(void* ctx, void* data, size_t size) {
+  if (size < sizeof(steal_event)) return 0;
+  steal_event e;
+  std::memcpy(&e, data, sizeof(e));
+  auto* out = static_cast<StealEvents*>(ctx);
+  if (out->events.size() >= StealEvents::kMaxEvents) {
+    out->lost++;
+    return 0;
+  }
+  out->events.push_back({e.entry_ns, e.ktime_ns, e.thief, e.victim, e.n, e.tid});
+  return 0;
+}
+
 }  // namespace
 
 struct StealProbes::State {
   probe::Owned<steal_bpf, steal_bpf__destroy> skel;
   std::vector<probe::Link> links;
   StealAttach info;
+  // The timeline ring, emptied while the session runs: a busy stealer fills 1 MiB in
+  // seconds. Declared last: its thread stops before the skeleton goes.
+  StealEvents timeline;
+  std::unique_ptr<probe::PolledRing> ring;
 };
 
 StealProbes::StealProbes(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -89,6 +112,8 @@ Result<std::unique_ptr<StealProbes>> StealProbes::attach(const goelf::GoBinary& 
                                         fmt::join(cpu_missing, ", "), bin.build().go_version);
   }
   cfg.victim_cpus = info.cpus_unavailable.empty() ? 1 : 0;
+  cfg.timeline = 1;
+  cfg.pad = 0;
 
   // Where calls are seen and results read: runqsteal's CALL of runqgrab and its test of the
   // result (emulated probes), else runqgrab's entry and RETs (all of them with --ret-probes,
@@ -132,10 +157,15 @@ Result<std::unique_ptr<StealProbes>> StealProbes::attach(const goelf::GoBinary& 
   skel->rodata->cfg = cfg;
   bpf_map__set_max_entries(skel->maps.inflight, kInflight);
   bpf_map__set_max_entries(skel->maps.thread_cpu, kThreads);
+  bpf_map__set_max_entries(skel->maps.timeline, STEAL_TIMELINE_RING_BYTES);
   bpf_program__set_autoload(skel->progs.steal_switch, cfg.victim_cpus != 0);
   if (int err = steal_bpf__load(skel); err != 0) {
     return make_error("cannot load the steal BPF programs: {} (run gri doctor)", strerror(-err));
   }
+  auto ring = probe::PolledRing::open(skel->maps.timeline, on_event, &state->timeline);
+  if (!ring) return ring.error();
+  state->ring = std::move(*ring);
+  state->timeline.recorded = true;
   if (cfg.victim_cpus) {
     auto link = probe::attach_tracepoint(skel->progs.steal_switch, "sched", "sched_switch");
     if (!link) return link.error();
@@ -218,6 +248,14 @@ Result<StealCounts> StealProbes::read() const {
   auto sizes = probe::sum_percpu_u64(maps.batch_sizes, STEAL_BATCH_SLOTS);
   if (!sizes) return sizes.error();
   c.batch_sizes = std::move(*sizes);
+  // The timeline: what is left in the ring, then the records that found it full.
+  if (state_->ring) {
+    if (auto done = state_->ring->finish(); !done) {
+      return make_error("the steal timeline: {}", done.error().message);
+    }
+    c.timeline = state_->timeline;
+    c.timeline.lost += __atomic_load_n(&state_->skel->bss->lost_timeline, __ATOMIC_RELAXED);
+  }
   return c;
 }
 

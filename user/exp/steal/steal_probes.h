@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "exp/steal/timeline.h"
 #include "goelf/go_binary.h"
 
 namespace gri::exp::steal {
@@ -44,6 +45,7 @@ struct StealCounts {
   uint64_t switch_ins = 0;
   Matrix attempt_matrix, steal_matrix, stolen_matrix, cross_cpu_matrix;  // STEAL_MAX_PS square
   std::vector<uint64_t> batch_sizes;  // [n]: steals of n goroutines, n = 0..128
+  StealEvents timeline;  // each steal, timed (--perfetto); read() ends its recording
 };
 
 // What was attached, for the report.

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "exp/timers/heap.h"
+#include "exp/timers/live.h"
 #include "exp/timers/probes.h"
 #include "goelf/runtime_layout.h"
 #include "probe/process_image.h"
@@ -156,10 +157,12 @@ Result<report::Report> run_timers(const TimersOptions& o,
                        info.functions.rewrite ? "1.23" : "pre-1.23", info.functions.add,
                        info.functions.modify, info.functions.remove, info.functions.run,
                        session::how_it_stops(o)));
-  auto session = session::run_session(t, o.duration_s);
+  TimersLive live(**probes, o);  // -i: a line per interval
+  auto session = session::run_session(t, o.duration_s, live.ticker());
   if (!session) return session.error();
   auto counts = (*probes)->read();
   if (!counts) return counts.error();
+  live.finish(*counts, session->elapsed_s);
   probes->reset();
   if (watcher) watcher->stop();
   session::end_session(*traced, *session);
