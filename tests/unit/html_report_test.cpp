@@ -120,3 +120,30 @@ TEST(LabIndexTest, CellsAreTheOutcomes) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(HtmlTest, MapsAbPageHasOneBarPerVariantAndFigure) {
+  Report r;
+  r.experiment = "EXP-07";
+  auto variant = [](const char* name, double keys_hit) {
+    nlohmann::ordered_json v = {{"variant", name}};
+    v["per_lookup"] = {{"hit", {{"keys_compared", keys_hit}}}, {"miss", {{"keys_compared", 0.03}}}};
+    for (const char* p : {"insert", "hit", "miss"}) {
+      v["simulated"][p] = {{"instructions", 100.0}, {"ll_misses", 1.5}};
+    }
+    v["ns_per_op"]["int64 2^20 keys"] = {{"insert", 80.0}, {"hit", 20.0}};
+    return v;
+  };
+  r.data["ab"] = {{"a", variant("go1.24 swiss", 1.016)}, {"b", variant("go1.24 buckets", 3.0)}};
+  auto figures = gri::exp::figures(r);
+  ASSERT_EQ(figures.size(), 4u);
+  EXPECT_EQ(figures[0].id, "maps-ab-keys");
+  EXPECT_EQ(figures[0].marks, 4u);   // hit and miss, two variants
+  EXPECT_EQ(figures[1].marks, 6u);   // insert, hit, miss
+  EXPECT_EQ(figures[2].marks, 6u);
+  EXPECT_EQ(figures[3].marks, 4u);   // two phases both ran
+  EXPECT_NE(figures[0].svg.find("hit go1.24 swiss: 1.02"), std::string::npos) << figures[0].svg;
+}
+
+}  // namespace

@@ -50,10 +50,14 @@ std::string render_html(const Report& r, const std::vector<Figure>& figures) {
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>{}</title>\n"
       "<style>{}</style></head><body>\n",
       escape(title), kStyle);
-  out += fmt::format("<h1>gri {}</h1>\n<p class=\"target\">PID {} <code>{}</code>, {}", escape(r.experiment),
-                     r.target.pid, escape(r.target.exe), escape(r.target.go_version));
+  // A page of no one process (the lab's A/B of several runs) has no PID, duration or cost.
+  bool traced = r.target.pid != 0;
+  out += fmt::format("<h1>gri {}</h1>\n<p class=\"target\">", escape(r.experiment));
+  if (traced) out += fmt::format("PID {} ", r.target.pid);
+  out += fmt::format("<code>{}</code>, {}", escape(r.target.exe), escape(r.target.go_version));
   if (r.target.gomaxprocs) out += fmt::format(", GOMAXPROCS {}", *r.target.gomaxprocs);
-  out += fmt::format(", traced for {:.2f} s</p>\n", r.duration_s);
+  out += traced ? fmt::format(", traced for {:.2f} s</p>\n", r.duration_s)
+                : ": made by gri lab from several runs</p>\n";
 
   out += "<h2>Verdicts</h2>\n";
   if (r.verdicts.empty()) {
@@ -68,13 +72,17 @@ std::string render_html(const Report& r, const std::vector<Figure>& figures) {
     out += "</table>\n";
   }
 
-  out += "<h2>Cost and completeness</h2>\n<table id=\"overhead\">";
-  out += fmt::format("<tr><td>probe hits</td><td>{}</td></tr>", r.overhead.probe_hits);
-  out += fmt::format("<tr><td>one hit on this machine</td><td>{:.1f} us</td></tr>",
-                     r.overhead.probe_cost_ns / 1000);
-  out += fmt::format("<tr><td>CPU time added to the target (est.)</td><td>{:.3f} s</td></tr>",
-                     r.overhead.est_target_overhead_s);
-  out += fmt::format("<tr><td>lost events</td><td>{}</td></tr></table>\n", r.lost_events);
+  if (!traced) {
+    out += "<h2>Cost and completeness</h2>\n<p>Each run's cost is in its own report.</p>\n";
+  } else {
+    out += "<h2>Cost and completeness</h2>\n<table id=\"overhead\">";
+    out += fmt::format("<tr><td>probe hits</td><td>{}</td></tr>", r.overhead.probe_hits);
+    out += fmt::format("<tr><td>one hit on this machine</td><td>{:.1f} us</td></tr>",
+                       r.overhead.probe_cost_ns / 1000);
+    out += fmt::format("<tr><td>CPU time added to the target (est.)</td><td>{:.3f} s</td></tr>",
+                       r.overhead.est_target_overhead_s);
+    out += fmt::format("<tr><td>lost events</td><td>{}</td></tr></table>\n", r.lost_events);
+  }
   if (!r.degraded.empty()) {
     out += "<ul id=\"degraded\">\n";
     for (const Degraded& d : r.degraded) {

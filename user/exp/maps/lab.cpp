@@ -566,8 +566,16 @@ void lab_maps(const LabContext& ctx, lab::Outcomes& out) {
   for (const auto& [s, b, same] : pairs) {
     std::string workload = same ? fmt::format("maps A/B, one compiler: {} vs {}", s->v.label, b->v.label)
                                 : fmt::format("maps A/B, generations: {} vs {}", s->v.label, b->v.label);
-    for (report::Verdict verdict : {cache_verdict(*s, *b), instructions_verdict(*s, *b),
-                                    simd_verdict(*s, *b), growth_verdict(*s, *b)}) {
+    // The pair's page: both variants' figures side by side (A/B bars, maps/figures.cpp).
+    report::Report page;
+    page.experiment = "EXP-07";
+    page.target.exe = fmt::format("A/B: {} against {}", s->v.label, b->v.label);
+    page.target.go_version = s->v.go;
+    page.data["ab"] = {{"a", result_json(*s)}, {"b", result_json(*b)}};
+    page.verdicts = {cache_verdict(*s, *b), instructions_verdict(*s, *b), simd_verdict(*s, *b),
+                     growth_verdict(*s, *b)};
+    out.report(workload, s->v.go, page);
+    for (const report::Verdict& verdict : page.verdicts) {
       out.verdict(workload, s->v.go, verdict, expected(verdict.id));
     }
   }
