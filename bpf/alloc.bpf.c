@@ -52,7 +52,7 @@ __u64 mallocgc_calls = 0;
 SEC("uprobe")
 int alloc_exit(struct pt_regs *ctx)
 {
-	if (!is_target_tgid(cfg.tgid) || !cfg.hold_at_exit)
+	if (!is_target_tgid(cfg.tgid) || !cfg.hold_at_exit || go_entry_repeats(ctx))
 		return 0;
 	if (bpf_send_signal(ALLOC_SIGSTOP) == 0)
 		__sync_fetch_and_add(&exit_holds, 1);
@@ -88,7 +88,7 @@ int alloc_sample(struct bpf_perf_event_data *ctx)
 SEC("uprobe")
 int alloc_refill(struct pt_regs *ctx)
 {
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	count_stack(ctx, ALLOC_SITE_REFILL, (__u32)(go_arg(ctx, 1) & 0xff));
 	return 0;
@@ -109,10 +109,10 @@ int alloc_mallocgc(struct pt_regs *ctx)
 {
 	__u64 size, typ, ptrbytes = 0, key;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	size = go_arg(ctx, 0);
-	if (size != 0 && size < bpf_get_attach_cookie(ctx))
+	if (size != 0 && size < go_cookie(ctx))
 		return 0;
 	typ = go_arg(ctx, 1);
 	if (typ)

@@ -79,7 +79,7 @@ static __always_inline void count(__u32 idx)
 SEC("uprobe")
 int gc_start(struct pt_regs *ctx)
 {
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	count(GC_CTR_START);
 	last_trigger_kind = (__u32)go_arg(ctx, 0);
@@ -92,7 +92,7 @@ int gc_start(struct pt_regs *ctx)
 SEC("uprobe")
 int gc_assist(struct pt_regs *ctx)
 {
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	count(GC_CTR_HIT_ASSIST);
 	__sync_fetch_and_add(&assists, 1);
@@ -103,7 +103,7 @@ int gc_assist(struct pt_regs *ctx)
 SEC("uprobe")
 int gc_mark_termination(struct pt_regs *ctx)
 {
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	count(GC_CTR_MARK_TERM);
 	in_mark_termination = 1;
@@ -167,7 +167,7 @@ int gc_stop_the_world(struct pt_regs *ctx)
 	struct gc_stw_key key = {.code = GC_STW_NO_CODE};
 	__u64 m = 0, str[2] = {};
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	count(GC_CTR_HIT_STOP_WORLD);
 	if (cfg.stw_reason_arg) {
@@ -229,14 +229,14 @@ int gc_start_the_world(struct pt_regs *ctx)
 	struct gc_cycle_event e = {};
 	__u64 bias, work, gcc, stats;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	count(GC_CTR_HIT_START_WORLD);
 	stw_ended();
 	if (!cfg.cycle_events || !in_mark_termination)
 		return 0;
 	in_mark_termination = 0;
-	bias = PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx);
+	bias = PT_REGS_IP(ctx) - go_cookie(ctx);
 	work = o->work + bias;
 	gcc = o->gc_controller + bias;
 	stats = o->memstats + bias;
@@ -282,12 +282,12 @@ int gc_wb_flush(struct pt_regs *ctx)
 	__u64 pp = go_arg(ctx, 0), bias, buf, next, end, n, cap;
 	__u32 phase;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	count(GC_CTR_HIT_FLUSH);
 	if (!cfg.cycle_events || !pp)
 		return 0;
-	bias = PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx);
+	bias = PT_REGS_IP(ctx) - go_cookie(ctx);
 	phase = read_u32(o->gcphase + bias);
 	if (phase == GC_PHASE_OFF) {
 		__sync_fetch_and_add(&wb_outside_mark, 1);
@@ -323,7 +323,7 @@ static __always_inline void mark_reached(struct pt_regs *ctx, __u64 obj)
 
 	if (!cfg.watch_global || !obj)
 		return;
-	if (obj != watch_object(PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx)))
+	if (obj != watch_object(PT_REGS_IP(ctx) - go_cookie(ctx)))
 		return;
 	p = go_p(go_g(ctx), &o->go);
 	if (p)
@@ -334,7 +334,7 @@ static __always_inline void mark_reached(struct pt_regs *ctx, __u64 obj)
 SEC("uprobe")
 int gc_grey(struct pt_regs *ctx)
 {
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	count(GC_CTR_HIT_GREY);
 	__sync_fetch_and_add(&grey_calls, 1);
@@ -345,7 +345,7 @@ int gc_grey(struct pt_regs *ctx)
 SEC("uprobe")
 int gc_shade(struct pt_regs *ctx)
 {
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	count(GC_CTR_HIT_SHADE);
 	__sync_fetch_and_add(&shade_calls, 1);

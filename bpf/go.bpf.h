@@ -50,6 +50,34 @@ static __always_inline __u64 go_g(const struct pt_regs *ctx)
 #error "gri traces Go on x86-64 and arm64 only"
 #endif
 
+/*
+ * Entry probes of Go 1.19-1.20 functions sit on the stack check's JBE (CMPQ SP, 16(R14);
+ * JBE morestack), which x86-64 uprobes emulate, instead of on the SUBQ $n, SP after it, which
+ * they single-step (user/probe/go_uprobe.h). The JBE runs again after morestack has grown the
+ * stack and restarted the function: a hit whose jump is taken (CF or ZF set) is not a call.
+ * The probe's cookie has bit 63 set there; its other bits are what the loader passed.
+ */
+#define GO_COOKIE_ON_CHECK_JUMP (1ULL << 63)
+#define GO_EFLAGS_CF 0x1
+#define GO_EFLAGS_ZF 0x40
+
+static __always_inline __u64 go_cookie(struct pt_regs *ctx)
+{
+	return bpf_get_attach_cookie(ctx) & ~GO_COOKIE_ON_CHECK_JUMP;
+}
+
+/* True for the hit of an entry probe that is not a call (see above): skip it. */
+static __always_inline bool go_entry_repeats(struct pt_regs *ctx)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (!(bpf_get_attach_cookie(ctx) & GO_COOKIE_ON_CHECK_JUMP))
+		return false;
+	return (ctx->flags & (GO_EFLAGS_CF | GO_EFLAGS_ZF)) != 0;
+#else
+	return false;
+#endif
+}
+
 /* A word of the target's memory, 0 when it cannot be read. */
 static __always_inline __u64 read_u64(__u64 addr)
 {

@@ -127,10 +127,10 @@ int maps_grow_entry(struct pt_regs *ctx)
 	struct maps_growth_event e = {};
 	__u64 g = go_g(ctx);
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	add(MAPS_CTR_ENTRIES);
-	e.kind = (__u32)bpf_get_attach_cookie(ctx);
+	e.kind = (__u32)go_cookie(ctx);
 	e.goid_g = g;
 	switch (e.kind) {
 	case MAPS_GROW_HASHGROW:
@@ -177,7 +177,7 @@ int maps_grow_return(struct pt_regs *ctx)
 	struct maps_growth_event *f, e;
 	__u64 g = go_g(ctx), dir = 0;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	f = bpf_map_lookup_elem(&inflight, &g);
 	if (!f) {
@@ -206,10 +206,10 @@ int maps_grow_return(struct pt_regs *ctx)
 SEC("uprobe")
 int maps_op(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), *v;
+	__u64 cookie = go_cookie(ctx), *v;
 	__u32 idx = (cookie & 0xff) % MAPS_OP_FUNCS + phase_slot() * MAPS_OP_FUNCS;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	if (cfg.watch_var) {
 		/* The handler sees ip at the probed instruction (uprobes.c handle_swbp sets it
@@ -231,10 +231,10 @@ int maps_op(struct pt_regs *ctx)
 SEC("uprobe")
 int maps_site(struct pt_regs *ctx)
 {
-	__u32 idx = (__u32)bpf_get_attach_cookie(ctx) % MAPS_SITES + phase_slot() * MAPS_SITES;
+	__u32 idx = (__u32)go_cookie(ctx) % MAPS_SITES + phase_slot() * MAPS_SITES;
 	__u64 *v;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	if (cfg.watch_var) {
 		__u64 g = go_g(ctx);
@@ -255,7 +255,7 @@ int maps_mark(struct pt_regs *ctx)
 	struct maps_mark_event e = {};
 	__u64 len;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	e.ns = bpf_ktime_get_ns();
 	/* clang 14's BPF target has no fetch-and-add that returns: marks are rare and come

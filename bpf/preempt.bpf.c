@@ -117,7 +117,7 @@ static __always_inline void hist_add(__u32 hist, __u64 us)
 SEC("uprobe")
 int preempt_request(struct pt_regs *ctx)
 {
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	if (!cfg.go_ok) {
 		count(PREEMPT_CTR_REQ_UNKNOWN);
@@ -223,7 +223,7 @@ int preempt_async(struct pt_regs *ctx)
 	__s64 schedwhen;
 	struct p_last *prev, cur = {};
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	count(PREEMPT_CTR_ASYNC);
 	sent = bpf_map_lookup_elem(&signal_time, &tid);

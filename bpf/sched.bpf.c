@@ -221,7 +221,7 @@ int sched_find_runnable(struct pt_regs *ctx)
 	struct sched_round r = {};
 	__u32 tid;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	count_hit(SCHED_HIT_FIND);
 	tid = current_tid();
@@ -249,7 +249,8 @@ static __always_inline void mark_source(__u32 source, __u32 hit)
 SEC("uprobe")
 int sched_global(struct pt_regs *ctx)
 {
-	mark_source(SCHED_SRC_GLOBAL, SCHED_HIT_GLOBAL);
+	if (!go_entry_repeats(ctx))
+		mark_source(SCHED_SRC_GLOBAL, SCHED_HIT_GLOBAL);
 	return 0;
 }
 
@@ -258,7 +259,8 @@ int sched_global(struct pt_regs *ctx)
 SEC("uprobe")
 int sched_netpoll(struct pt_regs *ctx)
 {
-	mark_source(SCHED_SRC_NETPOLL, SCHED_HIT_NETPOLL);
+	if (!go_entry_repeats(ctx))
+		mark_source(SCHED_SRC_NETPOLL, SCHED_HIT_NETPOLL);
 	return 0;
 }
 
@@ -266,7 +268,8 @@ int sched_netpoll(struct pt_regs *ctx)
 SEC("uprobe")
 int sched_steal(struct pt_regs *ctx)
 {
-	mark_source(SCHED_SRC_STEAL, SCHED_HIT_STEAL);
+	if (!go_entry_repeats(ctx))
+		mark_source(SCHED_SRC_STEAL, SCHED_HIT_STEAL);
 	return 0;
 }
 
@@ -275,7 +278,8 @@ int sched_steal(struct pt_regs *ctx)
 SEC("uprobe")
 int sched_stopm(struct pt_regs *ctx)
 {
-	mark_source(SCHED_SRC_LOCAL, SCHED_HIT_STOPM);
+	if (!go_entry_repeats(ctx))
+		mark_source(SCHED_SRC_LOCAL, SCHED_HIT_STOPM);
 	return 0;
 }
 
@@ -288,7 +292,7 @@ int sched_execute(struct pt_regs *ctx)
 	__u32 tid, src;
 	__s32 pid;
 
-	if (!is_target_tgid(cfg.tgid) || !cfg.deep)
+	if (!is_target_tgid(cfg.tgid) || !cfg.deep || go_entry_repeats(ctx))
 		return 0;
 	count_hit(SCHED_HIT_EXECUTE);
 	pid = go_p_id(go_g(ctx), &cfg.go);

@@ -112,7 +112,7 @@ int steal_grab_entry(struct pt_regs *ctx)
 	__u64 batch = go_arg(ctx, 1);
 	__u32 tid;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	add(&counters, STEAL_CTR_ATTEMPTS, 1);
 	f.entry_ns = bpf_ktime_get_ns();
@@ -156,7 +156,7 @@ int steal_grab_return(struct pt_regs *ctx)
 	__s64 vcpu;
 	bool cross;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	add(&counters, STEAL_CTR_RETURNS, 1);
 	tid = (__u32)bpf_get_current_pid_tgid();

@@ -102,10 +102,10 @@ static __always_inline __u64 func_pc(__u64 f)
 SEC("uprobe")
 int timers_op(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), t = go_arg(ctx, 0), fpc = 0;
+	__u64 cookie = go_cookie(ctx), t = go_arg(ctx, 0), fpc = 0;
 	struct timers_op_key key = {};
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	if (cookie & TIMERS_F_ARG)
 		fpc = func_pc(go_arg(ctx, 3));
@@ -150,12 +150,12 @@ static __always_inline __u32 late_bucket(__s64 ns)
 SEC("uprobe")
 int timers_run(struct pt_regs *ctx)
 {
-	__u64 layout = bpf_get_attach_cookie(ctx), t, owner_p = 0;
+	__u64 layout = go_cookie(ctx), t, owner_p = 0;
 	__s64 now, when;
 	struct timers_run_key key = {};
 	struct timers_late_key lk = {};
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	if (layout == TIMERS_RUN_PP) {
 		owner_p = go_arg(ctx, 0);
@@ -193,7 +193,7 @@ int timers_break(struct pt_regs *ctx)
 {
 	__u64 ret;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	ret = read_u64(PT_REGS_SP(ctx));
 	count_key(&breaks, &ret, &lost);
@@ -217,7 +217,7 @@ int timers_lock(struct pt_regs *ctx)
 	__s32 id;
 	struct timers_lock_counts *c;
 
-	if (!is_target_tgid(cfg.tgid))
+	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
 		return 0;
 	__sync_fetch_and_add(&counters[TIMERS_CTR_LOCK_HITS], 1);
 	bpf_map_delete_elem(&lock_waiting, &tid);
@@ -225,7 +225,7 @@ int timers_lock(struct pt_regs *ctx)
 	id = (__s32)read_u32(p + cfg.go.p_id);
 	if (id < 0 || id >= TIMERS_MAX_P)
 		return 0;
-	bias = PT_REGS_IP(ctx) - bpf_get_attach_cookie(ctx);
+	bias = PT_REGS_IP(ctx) - go_cookie(ctx);
 	arr = read_u64(cfg.allp + bias);
 	len = read_u64(cfg.allp + bias + 8);
 	if ((__u64)id >= len || read_u64(arr + 8 * (__u64)id) != p)

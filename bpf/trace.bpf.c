@@ -61,9 +61,9 @@ int trace_entry(struct pt_regs *ctx)
 {
 	struct trace_key key = {};
 	struct trace_frames *f, zero = {};
-	__u32 func = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 func = (__u32)go_cookie(ctx);
 
-	if (!is_target_tgid(cfg.tgid) || func >= TRACE_MAX_FUNCS)
+	if (!is_target_tgid(cfg.tgid) || func >= TRACE_MAX_FUNCS || go_entry_repeats(ctx))
 		return 0;
 	add(&calls, func);
 	key.g = go_g(ctx);
@@ -111,7 +111,7 @@ int trace_return(struct pt_regs *ctx)
 {
 	struct trace_key key = {};
 	struct trace_frames *f;
-	__u32 func = (__u32)bpf_get_attach_cookie(ctx), d, slot;
+	__u32 func = (__u32)go_cookie(ctx), d, slot;
 	__u64 now = bpf_ktime_get_ns(), start;
 
 	if (!is_target_tgid(cfg.tgid) || func >= TRACE_MAX_FUNCS)

@@ -70,7 +70,7 @@ TEST_P(PprofTest, AllocSitesAsPprofReadsThem) {
   TempDir dir;
   // -inlined: allocations through main.newInlined, which main.main inlines (no symbol of
   // its own): pprof must name it from the inline frames gri wrote.
-  GriRun run = run_gri(dir, "alloc --sites exact",
+  GriRun run = run_gri(dir, "alloc --sites exact --sample-hz 997",
                        GetParam().path("alloc") + " -n 200000 -large 0 -inlined 200000");
   ASSERT_TRUE(run.report.is_object()) << read_file(dir.path() + "/gri.err");
   ASSERT_GT(run.profile_bytes, 0u) << read_file(dir.path() + "/gri.err");

@@ -66,6 +66,37 @@ TEST_P(TraceTest, CountsEveryCallAndTimesItWhileStacksMove) {
   EXPECT_GT(fn["latency_ns"]["p99"].get<uint64_t>(), fn["latency_ns"]["p50"].get<uint64_t>() / 2);
 }
 
+// main.grow recurses 65 frames of 512 B in each deep call (kCalls / 2 of them), so its calls
+// are the ones that find the stack too small: their stack check jumps to morestack, which
+// grows the stack and starts main.grow again. Each call is still counted once, on every
+// release: after the check where its first instruction is emulated (PUSHQ BP, go1.21+), on
+// the check's JBE, skipping the jumps taken, where it is not (SUBQ, go1.19; go_uprobe.h).
+TEST_P(TraceTest, CountsCallsThatGrowTheStackOnce) {
+  gri::trace::TraceOptions o;
+  o.command = {GetParam().path("trace"), "-n", std::to_string(kCalls)};
+  o.functions = {"main.grow"};
+  o.command_stdout = "/dev/null";
+  auto r = gri::trace::run_trace(o, [](const std::string&) {});
+  ASSERT_TRUE(r) << r.error().message;
+  auto j = gri::report::render_json(*r);
+  const auto& fn = j["data"]["functions"][0];
+  EXPECT_EQ(fn["calls"], kCalls / 2 * 65);
+  // Every call either timed or counted as too deep for the frame stack (TRACE_MAX_DEPTH).
+  EXPECT_EQ(fn["latency_ns"]["count"].get<uint64_t>() +
+                j["data"]["untimed_depth_overflow"].get<uint64_t>(),
+            kCalls / 2 * 65);
+  EXPECT_EQ(j["data"]["unmatched_returns"], 0);
+
+  auto bin = gri::goelf::GoBinary::open(GetParam().path("trace"));
+  ASSERT_TRUE(bin);
+  auto point = gri::probe::resolve_probe_point(*bin, "main.grow");
+  ASSERT_TRUE(point);
+  EXPECT_TRUE(point->stack_check);
+  EXPECT_TRUE(point->entry_emulated) << "a cheap entry probe on " << GetParam().label;
+  EXPECT_EQ(point->on_check_jump, GetParam().label == "go1.19")
+      << "go1.19 opens the frame with SUBQ (single-stepped), later releases with PUSHQ BP";
+}
+
 // With GOMAXPROCS=1 there is one P: every call is counted on P 0.
 TEST_P(TraceTest, OneProcMeansEveryCallOnP0) {
   gri::trace::TraceOptions o;
@@ -148,7 +179,7 @@ TEST(TraceLifecycle, SigkillOfGriLeavesNoProbeBehind) {
   ASSERT_TRUE(target);
   ASSERT_TRUE(target->release());
   std::this_thread::sleep_for(100ms);
-  uint64_t entry = point->addr + point->entry_offset;  // non-PIE: link address = run address
+  uint64_t entry = point->site();  // non-PIE: link address = run address
   auto before = process_bytes(target->pid(), entry, 1);
 
   auto tracer = start_gri_trace(target->pid(), dir);

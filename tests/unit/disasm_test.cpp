@@ -23,6 +23,7 @@ struct Shape {
   const char* name;
   std::vector<uint8_t> code;
   uint64_t entry_offset;
+  uint64_t check_jump_offset;
 };
 
 class PrologueShapeTest : public ::testing::TestWithParam<Shape> {};
@@ -32,6 +33,7 @@ TEST_P(PrologueShapeTest, EntryIsAfterTheJbe) {
   ASSERT_TRUE(p) << p.error().message;
   EXPECT_TRUE(p->stack_check);
   EXPECT_EQ(p->entry_offset, GetParam().entry_offset);
+  EXPECT_EQ(p->check_jump_offset, GetParam().check_jump_offset) << "the stack check's JBE";
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -40,17 +42,17 @@ INSTANTIATE_TEST_SUITE_P(
         // CMPQ SP, 0x10(R14); JBE rel32; ADDQ $-0x80, SP  (go1.19 runtime.gcStart)
         Shape{"SmallFrame",
               {0x49, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0x32, 0x05, 0x00, 0x00, 0x48, 0x83, 0xc4, 0x80},
-              10},
+              10, 4},
         // LEAQ -0x90(SP), R12; CMPQ R12, 0x10(R14); JBE rel32; PUSHQ BP  (go1.26 runtime.gcStart)
         Shape{"MediumFrame",
               {0x4c, 0x8d, 0xa4, 0x24, 0x70, 0xff, 0xff, 0xff, 0x4d, 0x3b, 0x66, 0x10, 0x0f, 0x86,
                0x89, 0x07, 0x00, 0x00, 0x55},
-              18},
+              18, 12},
         // MOVQ SP, R12; SUBQ $0x10000, R12; JB rel32; CMPQ R12, 0x10(R14); JBE rel32; PUSHQ BP
         Shape{"HugeFrame",
               {0x49, 0x89, 0xe4, 0x49, 0x81, 0xec, 0x00, 0x00, 0x01, 0x00, 0x0f, 0x82, 0x20, 0x00,
                0x00, 0x00, 0x4d, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0x10, 0x00, 0x00, 0x00, 0x55},
-              26}),
+              26, 20}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Prologue, NosplitFunctionIsProbedAtItsStart) {
@@ -166,6 +168,8 @@ TEST(DecodeFunction, BranchesOperandsAndWhatUprobesEmulate) {
 
 struct Objdump {
   uint64_t entry_offset = 0;          // first instruction after the first JBE (0: none)
+  uint64_t jbe_offset = 0;            // that JBE
+  bool push_after_jbe = false;        // the instruction after it is a PUSHQ
   bool jbe = false;
   std::vector<uint64_t> ret_offsets;  // every RET
 };
@@ -205,10 +209,12 @@ std::map<std::string, Objdump> objdump(const std::string& binary,
     if (start == 0) start = addr;
     if (after_jbe && !cur->jbe) {
       cur->entry_offset = addr - start;
+      cur->push_after_jbe = m[2] == "PUSHQ";
       cur->jbe = true;
     }
     // Only a JBE among the first instructions is the stack check's.
     after_jbe = m[2] == "JBE" && addr - start < 32;
+    if (after_jbe && !cur->jbe) cur->jbe_offset = addr - start;
     if (m[2] == "RET") cur->ret_offsets.push_back(addr - start);
   }
   return result;
@@ -237,6 +243,13 @@ TEST_P(RealFunctionTest, SitesOfEveryProbePointMatchObjdump) {
     const Objdump& o = oracle[name];
     EXPECT_EQ(point->stack_check, o.jbe) << fn << " in " << bin_path;
     EXPECT_EQ(point->entry_offset, o.entry_offset) << fn << " in " << bin_path;
+    // The entry probe: after the check where that instruction is a PUSH (emulated), else on
+    // the check's JBE (emulated too); at the start of a nosplit function.
+    uint64_t probe = !o.jbe ? 0 : o.push_after_jbe ? o.entry_offset : o.jbe_offset;
+    EXPECT_EQ(point->probe_offset, probe) << fn << " in " << bin_path;
+    if (o.jbe) {
+      EXPECT_TRUE(point->entry_emulated) << fn << " in " << bin_path;
+    }
     EXPECT_EQ(point->ret_offsets, o.ret_offsets) << fn << " in " << bin_path;
   }
 }

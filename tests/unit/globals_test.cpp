@@ -102,7 +102,7 @@ void expect_found_at_symtab_address(const std::string& plain_path) {
 // inside the same section.
 TEST_P(Globals, EveryStrippedWorkloadFindsGlobalsAtThePlainOffsetInTheirSection) {
   for (const char* name : {"gc", "alloc", "sched", "steal", "preempt", "wb", "httpload",
-                           "memlimit", "trace"}) {
+                           "gcload", "memlimit", "trace"}) {
     GoBinary plain = open(probe_path(GetParam(), name));
     GoBinary stripped = open(probe_path(GetParam(), name, "-stripped"));
     RuntimeLayout layout = resolve_layout(stripped);

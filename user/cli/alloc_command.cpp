@@ -29,6 +29,10 @@ Command add_alloc_command(CLI::App& app) {
         cmd->add_option("--sites", o.sites,
                         "allocation sites: sample (cpu-clock samples, default), exact (also a "
                         "probe on mcache.refill), none");
+        cmd->add_option("--sample-hz", o.sample_hz,
+                        "cpu-clock samples a second on each CPU, for the allocation sites")
+            ->capture_default_str()
+            ->check(CLI::Range(uint64_t{1}, uint64_t{10000}));
         cmd->add_flag("--exact", o.exact,
                       "probe runtime.mallocgc: every allocation by size and pointer-ness (slow)");
         add_interval_option(cmd, o.live_interval_s,

@@ -233,7 +233,7 @@ Result<Prologue> find_prologue(Arch arch, std::span<const uint8_t> code, uint64_
   for (size_t n = 0; n < kMaxPrologueInsns && x.next(); n++) {
     if (saw_compare) {
       if (x.insn->id == X86_INS_JBE) {
-        out = Prologue{x.pc - addr, true};
+        out = Prologue{x.pc - addr, true, x.insn->address - addr};
       } else {
         out = make_error("stack check at {:#x} is followed by {} {}, not JBE", x.pc - x.insn->size,
                          x.insn->mnemonic, x.insn->op_str);

@@ -24,6 +24,11 @@ namespace gri::goelf {
 struct Prologue {
   uint64_t entry_offset = 0;  // bytes from the function's start to the probe point
   bool stack_check = false;   // false: a nosplit function, probed at its first byte
+  // With a stack check: bytes from the start to its JBE, the jump to morestack. x86-64
+  // uprobes emulate a Jcc, and the jump is not taken exactly once per call (taken, morestack
+  // grows the stack and the function starts again), so a probe there that skips when the
+  // flags say "below or equal" counts calls exactly, as the entry_offset probe does.
+  uint64_t check_jump_offset = 0;
 };
 
 // code: the first bytes of the function (64 are enough for every shape seen in

@@ -36,7 +36,9 @@ Inspection describe(const goelf::GoBinary& bin) {
       info.address = point->addr;
       info.file_offset = point->file_offset;
       info.entry_offset = point->entry_offset;
+      info.probe_offset = point->probe_offset;
       info.stack_check = point->stack_check;
+      info.probe_emulated = point->entry_emulated;
       info.ret_offsets = point->ret_offsets;
     } else if (auto fn = bin.find_function(spec.symbol)) {
       // The function is there but its code could not be decoded: say why.

@@ -22,9 +22,11 @@ struct ProbePointInfo {
   std::string symbol;
   bool present = false;
   uint64_t address = 0;      // link-time virtual address
-  uint64_t file_offset = 0;  // of the entry probe (after the prologue)
-  uint64_t entry_offset = 0;
+  uint64_t file_offset = 0;  // of the entry probe
+  uint64_t entry_offset = 0;  // the first instruction after the stack check
+  uint64_t probe_offset = 0;  // the entry probe: entry_offset, or the check's JBE
   bool stack_check = false;
+  bool probe_emulated = false;  // the entry probe's instruction is emulated (cheap)
   std::vector<uint64_t> ret_offsets;
   std::string reason;  // why it is missing, or why its sites could not be found
 };

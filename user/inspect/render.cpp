@@ -39,11 +39,13 @@ std::string render_text(const Inspection& in) {
     if (!v.empty()) out += fmt::format("  {}={}\n", key, v);
   }
 
-  out += "\nprobe points (entry after the stack check; RET sites as offsets):\n";
+  out += "\nprobe points (entry after the stack check, * probed at the check's JBE instead;"
+         " RET sites as offsets):\n";
   for (const ProbePointInfo& p : in.probes) {
     if (p.present && p.reason.empty()) {
-      out += fmt::format("  {} {:<36} {:>9} +{:<3} {}\n", p.experiment, p.symbol, hex(p.address),
-                         p.entry_offset, rets_text(p.ret_offsets));
+      out += fmt::format("  {} {:<36} {:>9} +{:<3}{} {}\n", p.experiment, p.symbol, hex(p.address),
+                         p.entry_offset, p.probe_offset != p.entry_offset ? "*" : " ",
+                         rets_text(p.ret_offsets));
     } else {
       out += fmt::format("  {} {:<36} {}\n", p.experiment, p.symbol,
                          p.present ? "present, but " + p.reason : "missing: " + p.reason);
@@ -101,6 +103,8 @@ nlohmann::ordered_json to_json(const Inspection& in) {
     bool sites = p.present && p.reason.empty();
     r["file_offset"] = sites ? json(hex(p.file_offset)) : json(nullptr);
     r["entry_offset"] = sites ? json(p.entry_offset) : json(nullptr);
+    r["probe_offset"] = sites ? json(p.probe_offset) : json(nullptr);
+    r["probe_emulated"] = sites ? json(p.probe_emulated) : json(nullptr);
     r["stack_check"] = sites ? json(p.stack_check) : json(nullptr);
     r["ret_offsets"] = sites ? json(p.ret_offsets) : json(nullptr);
     r["reason"] = p.reason;

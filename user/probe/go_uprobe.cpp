@@ -31,13 +31,34 @@ Result<ProbePoint> resolve_probe_point(const goelf::GoBinary& bin, std::string_v
   if (!prologue) return make_error("{} in {}: {}", function, bin.path(), prologue.error().message);
   auto rets = goelf::find_returns(elf.arch(), *code, fn->addr);
   if (!rets) return make_error("{} in {}: {}", function, bin.path(), rets.error().message);
-  auto off = elf.file_offset(fn->addr + prologue->entry_offset);
-  if (!off) return off.error();
   bool push = goelf::starts_with_push(
       elf.arch(), std::span<const uint8_t>(*code).subspan(std::min<size_t>(prologue->entry_offset,
                                                                               code->size())));
-  return ProbePoint{fn->addr, fn->size, prologue->entry_offset, *off, prologue->stack_check, push,
-                    std::move(*rets)};
+  // x86-64 only: arm64 has no flags in the uprobe's registers that go_entry_repeats reads.
+  bool on_jump = prologue->stack_check && !push && elf.arch() == goelf::Arch::kX86_64;
+  uint64_t probe_offset = on_jump ? prologue->check_jump_offset : prologue->entry_offset;
+  auto off = elf.file_offset(fn->addr + probe_offset);
+  if (!off) return off.error();
+  ProbePoint point;
+  point.addr = fn->addr;
+  point.size = fn->size;
+  point.entry_offset = prologue->entry_offset;
+  point.probe_offset = probe_offset;
+  point.file_offset = *off;
+  point.stack_check = prologue->stack_check;
+  point.on_check_jump = on_jump;
+  point.entry_emulated = push || on_jump;
+  point.ret_offsets = std::move(*rets);
+  return point;
+}
+
+Result<Link> attach_entry(bpf_program* program, const goelf::GoBinary& bin,
+                          std::string_view function, const ProbePoint& point, uint64_t cookie,
+                          pid_t pid) {
+  return attach_uprobe(program, bin, point.file_offset, point.cookie(cookie),
+                       fmt::format("{}+{:#x}{}", function, point.probe_offset,
+                                   point.on_check_jump ? " (stack check's JBE)" : ""),
+                       pid);
 }
 
 Result<Link> attach_uprobe(bpf_program* program, const goelf::GoBinary& bin, uint64_t file_offset,
@@ -59,8 +80,7 @@ Result<std::vector<Link>> attach_entry_and_returns(const goelf::GoBinary& bin,
   auto point = resolve_probe_point(bin, function);
   if (!point) return point.error();
   std::vector<Link> links;
-  auto link = attach_uprobe(entry, bin, point->file_offset, cookie,
-                            fmt::format("{}+{:#x}", function, point->entry_offset), pid);
+  auto link = attach_entry(entry, bin, function, *point, cookie, pid);
   if (!link) return link.error();
   links.push_back(std::move(*link));
   for (uint64_t r : point->ret_offsets) {
@@ -79,8 +99,7 @@ Result<std::vector<Link>> attach_go_entries(const goelf::GoBinary& bin,
   for (const GoEntryProbe& p : probes) {
     auto point = resolve_probe_point(bin, p.function);
     if (!point) return point.error();
-    auto link = attach_uprobe(p.program, bin, point->file_offset, 0,
-                              fmt::format("{}+{:#x}", p.function, point->entry_offset), pid);
+    auto link = attach_entry(p.program, bin, p.function, *point, 0, pid);
     if (!link) return link.error();
     links.push_back(std::move(*link));
   }

@@ -34,8 +34,7 @@ Result<bool> attach_entry(bpf_program* prog, const goelf::GoBinary& bin, std::st
                           pid_t pid, std::vector<probe::Link>* links, uint64_t cookie = 0) {
   auto point = probe::resolve_probe_point(bin, fn);
   if (!point) return point.error();
-  auto link = probe::attach_uprobe(prog, bin, point->file_offset, cookie,
-                                   fmt::format("{}+{:#x}", fn, point->entry_offset), pid);
+  auto link = probe::attach_entry(prog, bin, fn, *point, cookie, pid);
   if (!link) return link.error();
   links->push_back(std::move(*link));
   return point->entry_emulated;

@@ -31,8 +31,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// cpu-clock sampling rate for allocation sites: prime, so it does not beat with timers.
-constexpr uint64_t kSampleHz = 997;
 // How long gri waits for every thread of a target that stopped itself at runtime.exit.
 constexpr auto kStopWait = std::chrono::milliseconds(500);
 
@@ -202,7 +200,7 @@ Result<report::Report> run_alloc(const AllocOptions& o,
   if (!classes) return classes.error();
   AllocProbeOptions po;
   po.hold_at_exit = o.hold_at_exit;
-  po.sample_hz = o.sites == "none" ? 0 : kSampleHz;
+  po.sample_hz = o.sites == "none" ? 0 : o.sample_hz;
   po.refill = o.sites == "exact";
   po.mallocgc = o.exact;
   std::vector<report::Degraded> degraded;
@@ -407,7 +405,7 @@ Result<report::Report> run_alloc(const AllocOptions& o,
     auto sym = [&](uint64_t pc) { return symbolize(bin, bias, pc); };
     std::map<std::string, Site> sites;
     uint64_t alloc_samples = 0, callerless = 0;
-    SiteProfile profile(bin, bias, o.sites == "exact", kSampleHz);
+    SiteProfile profile(bin, bias, o.sites == "exact", o.sample_hz);
     for (const StackCount& s : pc->stacks) {
       if (lost_program_caller(bin, bias, s.frames)) {
         if (allocation_site(s.frames, sym)) callerless += s.count;
@@ -437,7 +435,7 @@ Result<report::Report> run_alloc(const AllocOptions& o,
     });
     nlohmann::ordered_json js = nlohmann::ordered_json::array();
     report::Table st{fmt::format("allocation sites (cpu-clock samples at {} Hz in the allocator{})",
-                                 kSampleHz, o.sites == "exact" ? "; refills: spans taken" : ""),
+                                 o.sample_hz, o.sites == "exact" ? "; refills: spans taken" : ""),
                      {"function", "file:line", "samples"},
                      {}};
     if (o.sites == "exact") st.columns = {"function", "file:line", "samples", "refills", "bytes"};

@@ -86,6 +86,7 @@ void lab_alloc(const LabContext& ctx, lab::Outcomes& outcomes) {
     o.command = {out, "-n", std::to_string(kSmall), "-large", std::to_string(kLarge)};
     o.command_stdout = "/dev/null";
     o.sites = "exact";
+    o.sample_hz = 997;  // a short run: tens of samples in the allocator, not a few
     o.escape_report = escape_log;
     o.escape_prefix = "alloc/";
     auto r = run_alloc(o, [](const std::string&) {});

@@ -183,8 +183,7 @@ Result<std::unique_ptr<GcCounter>> GcCounter::attach(const std::string& exe, pid
   auto attach = [&](bpf_program* prog, std::string_view function, int counter) -> Status {
     auto point = probe::resolve_probe_point(*bin, function);
     if (!point) return point.error();
-    auto link = probe::attach_uprobe(prog, *bin, point->file_offset, point->addr + point->entry_offset,
-                                     fmt::format("{}+{:#x}", function, point->entry_offset), pid);
+    auto link = probe::attach_entry(prog, *bin, function, *point, point->site(), pid);
     if (!link) return link.error();
     state->links.push_back(std::move(*link));
     state->emulated[counter] = point->entry_emulated;

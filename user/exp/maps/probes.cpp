@@ -241,8 +241,8 @@ Result<std::unique_ptr<MapsProbes>> MapsProbes::attach(const goelf::GoBinary& bi
     if (kinds[i] == MAPS_GROW_TO_SMALL) {
       // (--exact) Its RETs are not probed: single-stepped, they cost most (go1.26 httpload:
       // +115% with them); its size after is always one group, its time is not taken.
-      auto link = probe::attach_uprobe(skel->progs.maps_grow_entry, bin, point->file_offset,
-                                       kinds[i], functions[i], pid);
+      auto link = probe::attach_entry(skel->progs.maps_grow_entry, bin, functions[i], *point,
+                                      kinds[i], pid);
       if (!link) return link.error();
       info.probe_sites++;
       info.probed.push_back(fmt::format("{} (entry)", functions[i]));
@@ -261,9 +261,8 @@ Result<std::unique_ptr<MapsProbes>> MapsProbes::attach(const goelf::GoBinary& bi
     const FoundMapFunction& f = op_functions[i];
     auto point = probe::resolve_probe_point(bin, f.name);
     if (!point) return point.error();
-    uint64_t cookie = i | ((point->addr + point->entry_offset) << 8);
-    auto link = probe::attach_uprobe(skel->progs.maps_op, bin, point->file_offset, cookie,
-                                     f.name, pid);
+    uint64_t cookie = i | (point->site() << 8);
+    auto link = probe::attach_entry(skel->progs.maps_op, bin, f.name, *point, cookie, pid);
     if (!link) return link.error();
     state->links.push_back(std::move(*link));
     info.probe_sites++;
@@ -302,8 +301,7 @@ Result<std::unique_ptr<MapsProbes>> MapsProbes::attach(const goelf::GoBinary& bi
   }
   state->reads.push_back(read_counters(state->counters ? &*state->counters : nullptr, 0, "", 0));
   if (mark_point) {
-    auto link = probe::attach_uprobe(skel->progs.maps_mark, bin, mark_point->file_offset, 0,
-                                     o.phase_mark, pid);
+    auto link = probe::attach_entry(skel->progs.maps_mark, bin, o.phase_mark, *mark_point, 0, pid);
     if (!link) return link.error();
     state->links.push_back(std::move(*link));
     info.probe_sites++;

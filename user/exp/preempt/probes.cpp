@@ -138,8 +138,7 @@ Result<std::unique_ptr<PreemptProbes>> PreemptProbes::attach(const goelf::GoBina
       state->degraded.push_back({row.what, point.error().message});
       continue;
     }
-    auto l = probe::attach_uprobe(row.prog, bin, point->file_offset, point->addr + point->entry_offset,
-                                  fmt::format("{}+{:#x}", row.function, point->entry_offset), pid);
+    auto l = probe::attach_entry(row.prog, bin, row.function, *point, point->site(), pid);
     if (!l) return l.error();
     state->links.push_back(std::move(*l));
     *row.probed = true;

@@ -116,9 +116,7 @@ Result<std::unique_ptr<SchedProbes>> SchedProbes::attach(const goelf::GoBinary& 
         state->deep_missing.push_back(fmt::format("{}: {}", row.function, point.error().message));
         continue;
       }
-      auto link = probe::attach_uprobe(deep_program(skel, row.hit), bin, point->file_offset, 0,
-                                       fmt::format("{}+{:#x}", row.function, point->entry_offset),
-                                       pid);
+      auto link = probe::attach_entry(deep_program(skel, row.hit), bin, row.function, *point, 0, pid);
       if (!link) return link.error();
       state->links.push_back(std::move(*link));
       state->deep_points.push_back({row.function, point->entry_emulated, 0});

@@ -181,10 +181,9 @@ Result<std::unique_ptr<StealProbes>> StealProbes::attach(const goelf::GoBinary& 
       state->links.push_back(std::move(*link));
     }
   } else {
-    info.entry_site = fmt::format("{}+{:#x}", kGrab, point->entry_offset);
+    info.entry_site = fmt::format("{}+{:#x}", kGrab, point->probe_offset);
     info.entry_emulated = point->entry_emulated;
-    auto entry = probe::attach_uprobe(skel->progs.steal_grab_entry, bin, point->file_offset, 0,
-                                      info.entry_site, pid);
+    auto entry = probe::attach_entry(skel->progs.steal_grab_entry, bin, kGrab, *point, 0, pid);
     if (!entry) return entry.error();
     state->links.push_back(std::move(*entry));
     for (uint64_t r : point->ret_offsets) {

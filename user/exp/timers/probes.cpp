@@ -127,7 +127,7 @@ Result<std::unique_ptr<TimersProbes>> TimersProbes::attach(const goelf::GoBinary
   for (const Row& row : rows) {
     auto point = probe::resolve_probe_point(bin, row.function);
     if (!point) return point.error();
-    auto link = probe::attach_uprobe(row.prog, bin, point->file_offset, row.cookie, row.function, pid);
+    auto link = probe::attach_entry(row.prog, bin, row.function, *point, row.cookie, pid);
     if (!link) return link.error();
     state->links.push_back(std::move(*link));
     info.probe_sites++;
@@ -138,8 +138,7 @@ Result<std::unique_ptr<TimersProbes>> TimersProbes::attach(const goelf::GoBinary
     constexpr std::string_view kLock2 = "runtime.lock2";
     auto point = probe::resolve_probe_point(bin, kLock2);
     if (!point) return point.error();
-    auto link = probe::attach_uprobe(skel->progs.timers_lock, bin, point->file_offset,
-                                     point->addr + point->entry_offset, kLock2, pid);
+    auto link = probe::attach_entry(skel->progs.timers_lock, bin, kLock2, *point, point->site(), pid);
     if (!link) return link.error();
     state->links.push_back(std::move(*link));
     info.probe_sites++;
