@@ -4,9 +4,12 @@
 // counter: the scheduler, the allocator and the GC all work). One process, so a tracer that
 // attaches to it sees both sides. At the end it prints
 //
-//	httpload: requests=N errors=E elapsed_s=T
+//	httpload: requests=N errors=E elapsed_s=T cpu_s=C nvcsw=V nivcsw=I
 //
 // elapsed_s covers the requests only, not the start-up, so gri's own start-up is not counted.
+// cpu_s (user and system time), nvcsw and nivcsw (the threads' voluntary and involuntary
+// context switches) are the process's own getrusage(RUSAGE_SELF) over its whole life: how it
+// spent the CPUs, for telling a tracer's cost from a change in how the program schedules.
 package main
 
 import (
@@ -20,6 +23,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -89,6 +93,10 @@ func main() {
 		}()
 	}
 	wg.Wait()
-	fmt.Printf("httpload: requests=%d errors=%d elapsed_s=%.6f\n", *n, errors.Load(),
-		time.Since(start).Seconds())
+	elapsed := time.Since(start).Seconds()
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	fmt.Printf("httpload: requests=%d errors=%d elapsed_s=%.6f cpu_s=%.3f nvcsw=%d nivcsw=%d\n", *n,
+		errors.Load(), elapsed, cpu, ru.Nvcsw, ru.Nivcsw)
 }

@@ -44,6 +44,7 @@ class TimersTest : public ::testing::TestWithParam<ProbeBinary> {
 TEST_P(TimersTest, CountsAreTheWorkloadsAndTheHeapsAreFourAry) {
   gri::exp::timers::TimersOptions o;
   o.netpoll = true;
+  o.ops = true;
   o.command = {GetParam().path("timers"), "-g", "4", "-n", "100", "-idle", "4000", "-hold", "1s"};
   o.command_stdout = dir_.path() + "/out";
   auto r = gri::exp::timers::run_timers(o, [](const std::string&) {});
@@ -148,6 +149,15 @@ TEST(TimersNetpoll, WithoutTheFlagTheEpollWaitsAreUnknown) {
   EXPECT_TRUE(np["blocks"].is_null()) << np.dump();
   EXPECT_NE(np["reason"].get<std::string>().find("--netpoll"), std::string::npos) << np.dump();
   EXPECT_TRUE(np["breaks"].is_number()) << np.dump();
+  // The default mode counts runs, not adds, modifies and deletes (--ops), and says so.
+  const auto& ops = j["data"]["ops"];
+  EXPECT_EQ(ops["add_modify_delete_counted"], false) << ops.dump();
+  EXPECT_EQ(ops["add"], 0) << ops.dump();
+  EXPECT_EQ(ops["modify"], 0) << ops.dump();
+  EXPECT_GE(ops["run"].get<uint64_t>(), 40u) << "-g 2 -n 20: each round sleeps" << ops.dump();
+  bool said = false;
+  for (const auto& d : j["degraded"]) said = said || d.dump().find("--ops") != std::string::npos;
+  EXPECT_TRUE(said) << j["degraded"].dump();
   for (const auto& v : j["verdicts"]) {
     if (v["id"] == "EXP-08.netpoll") {
       EXPECT_EQ(v["result"], "inconclusive") << v.dump();

@@ -53,6 +53,8 @@ TEST(Cli, BadInputIsOneLineAndExitTwo) {
   expect_usage_error("gc -p abc", "abc");
   expect_usage_error("gc -d x -- true", "x");
   expect_usage_error("wb --watch", "--watch");
+  expect_usage_error("alloc --sample-hz 0 -- true", "--sample-hz");
+  expect_usage_error("alloc --sample-hz 20000 -- true", "--sample-hz");
   // Output files are checked before anything runs; --pprof and --perfetto only where the
   // command has stacks or timed events.
   expect_usage_error("gc --html /nonexistent-gri-dir/r.html -- true", "no directory /nonexistent-gri-dir");

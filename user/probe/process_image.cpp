@@ -50,7 +50,13 @@ Result<ProcessImage> open_process_image(pid_t pid) {
   }
   auto bin = goelf::GoBinary::open(proc + "/exe");
   if (!bin) return make_error("PID {} ({}): {}", pid, exe, bin.error().message);
+  auto bias = read_load_bias(pid, *bin, exe);
+  if (!bias) return bias.error();
+  return ProcessImage{pid, exe, std::move(*bin), *bias};
+}
 
+Result<uint64_t> read_load_bias(pid_t pid, const goelf::GoBinary& bin, const std::string& exe) {
+  std::string proc = fmt::format("/proc/{}", pid);
   struct stat st {};
   if (stat((proc + "/exe").c_str(), &st) != 0) {
     return make_error("PID {} ({}): cannot stat its binary: {}", pid, exe, strerror(errno));
@@ -58,11 +64,11 @@ Result<ProcessImage> open_process_image(pid_t pid) {
   auto maps = read_text_file(proc + "/maps");
   if (!maps) return make_error("PID {} ({}): cannot read {}/maps", pid, exe, proc);
   // Every segment is linked relative to one base: the executable one gives the bias.
-  for (const goelf::Segment& s : bin->elf().load_segments()) {
+  for (const goelf::Segment& s : bin.elf().load_segments()) {
     if (!(s.flags & PF_X)) continue;
     auto bias = load_bias_from_maps(*maps, s.vaddr, s.offset, st.st_ino);
     if (!bias) return make_error("PID {} ({}): {}", pid, exe, bias.error().message);
-    return ProcessImage{pid, exe, std::move(*bin), *bias};
+    return *bias;
   }
   return make_error("PID {} ({}): the binary has no executable segment", pid, exe);
 }

@@ -23,6 +23,10 @@ struct ProcessImage {
 // needed), and a process that is not Go.
 Result<ProcessImage> open_process_image(pid_t pid);
 
+// The load bias of PID's executable, `bin` being the file it runs: /proc/PID/maps read, no
+// binary parsed (a launched command's binary was opened before it started).
+Result<uint64_t> read_load_bias(pid_t pid, const goelf::GoBinary& bin, const std::string& exe);
+
 // The load bias of an executable segment in the maps text of a process: where the mapping of
 // file `inode` that holds `segment_offset` puts it, minus where the segment was linked.
 // Matched by inode, not path: a replaced binary shows as "path (deleted)".

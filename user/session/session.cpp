@@ -77,8 +77,17 @@ Result<SessionEnd> run_session(probe::Target& t, std::optional<double> duration_
     return true;
   };
   // A Snapshotter for the target, or nullopt with the reason in gomaxprocs_why.
+  // A launched command's binary is parsed before it starts (see Snapshotter::open).
+  std::optional<std::pair<goelf::GoBinary, goelf::RuntimeLayout>> parsed;
+  if (t.launched()) {
+    if (auto bin = goelf::GoBinary::open(t.binary())) {
+      goelf::RuntimeLayout layout = goelf::resolve_layout(*bin);
+      parsed.emplace(std::move(*bin), std::move(layout));
+    }
+  }
   auto open_snapshotter = [&]() -> std::optional<snapshot::Snapshotter> {
-    auto snap = snapshot::Snapshotter::open(t.pid());
+    auto snap = parsed ? snapshot::Snapshotter::open(t.pid(), parsed->first, parsed->second)
+                       : snapshot::Snapshotter::open(t.pid());
     if (!snap) {
       out.gomaxprocs_why = snap.error().message;
       return std::nullopt;

@@ -272,6 +272,16 @@ Result<Snapshotter> Snapshotter::open(pid_t pid, SnapshotOptions options) {
   return s;
 }
 
+Result<Snapshotter> Snapshotter::open(pid_t pid, const goelf::GoBinary& bin,
+                                      const goelf::RuntimeLayout& layout, SnapshotOptions options) {
+  auto bias = probe::read_load_bias(pid, bin, bin.path());
+  if (!bias) return bias.error();
+  Snapshotter s = create(layout, *bias, std::make_unique<ProcessMemory>(pid),
+                         fmt::format("PID {} ({})", pid, bin.path()), options);
+  s.go_version_ = bin.build().go_version;
+  return s;
+}
+
 Status Snapshotter::available() const {
   if (unavailable_) return *unavailable_;
   return {};

@@ -161,6 +161,12 @@ class Snapshotter {
   // snapshot needs (a stripped one has no global addresses) opens; take() then fails with the
   // layout's reason.
   static Result<Snapshotter> open(pid_t pid, SnapshotOptions options = {});
+  // The same for a process whose binary `bin` (the file it runs) was opened and its layout
+  // resolved beforehand: only /proc/PID/maps is read now. A launched command's session does
+  // the parsing before the command starts, so that it does not take a CPU from the command
+  // while it runs.
+  static Result<Snapshotter> open(pid_t pid, const goelf::GoBinary& bin,
+                                  const goelf::RuntimeLayout& layout, SnapshotOptions options = {});
   // From a resolved layout and any memory: global addresses are layout address + load_bias.
   // `context` starts error messages ("PID 42 (/usr/bin/app)").
   static Snapshotter create(const goelf::RuntimeLayout& layout, uint64_t load_bias,

@@ -138,7 +138,8 @@ Result<report::Report> run_timers(const TimersOptions& o,
   goelf::RuntimeLayout layout = goelf::resolve_layout(traced->bin);
   auto hl = heap_layout(layout);
   auto allp = layout.address("runtime.allp");
-  auto probes = TimersProbes::attach(traced->bin, t.pid(), o.locks, o.netpoll);
+  const bool count_ops = o.ops || o.locks;  // the locks verdict weighs waits against operations
+  auto probes = TimersProbes::attach(traced->bin, t.pid(), count_ops, o.locks, o.netpoll);
   if (!probes) return probes.error();
   if (o.locks) {
     bool emulated = (*probes)->attach_info().lock_emulated;
@@ -227,7 +228,18 @@ Result<report::Report> run_timers(const TimersOptions& o,
     by_fn.push_back(row);
   }
   ops["functions"] = std::move(by_fn);
+  ops["add_modify_delete_counted"] = count_ops;
   r.data["ops"] = std::move(ops);
+  if (!count_ops) {
+    // The table's add, modify and delete columns are 0: not counted, not none.
+    for (auto& row : opt.rows) {
+      for (size_t col = 1; col <= 3; col++) row[col] = "-";
+    }
+    r.degraded.push_back(
+        {"ops.add_modify_delete",
+         "not counted: --ops puts a probe on each add, modify and delete, a hit per timer "
+         "operation (+9% on a program running 48,000 timers a second, go1.26); runs are counted"});
+  }
   r.tables.push_back(std::move(opt));
   r.notes.push_back(fmt::format(
       "ops are calls of {} (add), {} (modify), {} (delete) and {} (run){}",

@@ -69,7 +69,7 @@ TimersProbes::~TimersProbes() = default;
 const TimersAttach& TimersProbes::attach_info() const { return state_->info; }
 
 Result<std::unique_ptr<TimersProbes>> TimersProbes::attach(const goelf::GoBinary& bin, pid_t pid,
-                                                           bool locks, bool netpoll) {
+                                                           bool ops, bool locks, bool netpoll) {
   auto state = std::make_unique<State>();
   TimersAttach& info = state->info;
   auto fns = timer_functions(bin);
@@ -125,6 +125,7 @@ Result<std::unique_ptr<TimersProbes>> TimersProbes::attach(const goelf::GoBinary
       {skel->progs.timers_break, "runtime.netpollBreak", 0},
   };
   for (const Row& row : rows) {
+    if (!ops && row.prog == skel->progs.timers_op) continue;  // runs and netpollBreak only
     auto point = probe::resolve_probe_point(bin, row.function);
     if (!point) return point.error();
     auto link = probe::attach_entry(row.prog, bin, row.function, *point, row.cookie, pid);

@@ -69,7 +69,7 @@ class TimersProbes {
   // turns on the raw sys_enter/sys_exit tracepoints, which every system call of every
   // process then passes through.
   static Result<std::unique_ptr<TimersProbes>> attach(const goelf::GoBinary& bin, pid_t pid,
-                                                      bool locks, bool netpoll);
+                                                      bool ops, bool locks, bool netpoll);
   ~TimersProbes();
   const TimersAttach& attach_info() const;
   Result<TimersCounts> read() const;
