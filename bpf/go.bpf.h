@@ -5,8 +5,8 @@
  * ABIInternal (Go >= 1.17 amd64, >= 1.18 arm64) passes integer arguments in
  * RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11 on amd64 and R0-R15 on arm64 (Go
  * src/cmd/compile/abi-internal.md). The current g is in R14 (amd64) / R28 (arm64)
- * at function entry. Probes attach after the stack-check prologue, which only
- * clobbers R12 (amd64), so these registers still hold the arguments there.
+ * at function entry. Entry probes attach after the stack-check prologue or on its JBE
+ * (below), which only clobber R12 (amd64), so these registers still hold the arguments there.
  */
 #ifndef GRI_GO_BPF_H
 #define GRI_GO_BPF_H

@@ -177,7 +177,7 @@ int maps_grow_return(struct pt_regs *ctx)
 	struct maps_growth_event *f, e;
 	__u64 g = go_g(ctx), dir = 0;
 
-	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
+	if (!is_target_tgid(cfg.tgid))
 		return 0;
 	f = bpf_map_lookup_elem(&inflight, &g);
 	if (!f) {
@@ -234,7 +234,7 @@ int maps_site(struct pt_regs *ctx)
 	__u32 idx = (__u32)go_cookie(ctx) % MAPS_SITES + phase_slot() * MAPS_SITES;
 	__u64 *v;
 
-	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
+	if (!is_target_tgid(cfg.tgid))
 		return 0;
 	if (cfg.watch_var) {
 		__u64 g = go_g(ctx);

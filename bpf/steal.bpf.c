@@ -156,7 +156,7 @@ int steal_grab_return(struct pt_regs *ctx)
 	__s64 vcpu;
 	bool cross;
 
-	if (!is_target_tgid(cfg.tgid) || go_entry_repeats(ctx))
+	if (!is_target_tgid(cfg.tgid))
 		return 0;
 	add(&counters, STEAL_CTR_RETURNS, 1);
 	tid = (__u32)bpf_get_current_pid_tgid();

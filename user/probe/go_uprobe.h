@@ -66,7 +66,7 @@ Result<Link> attach_entry(bpf_program* program, const goelf::GoBinary& bin,
                           std::string_view function, const ProbePoint& point, uint64_t cookie,
                           pid_t pid);
 
-// Entry probe (after the prologue) and a return probe on every RET of `function`, all with
+// Entry probe (attach_entry) and a return probe on every RET of `function`, all with
 // `cookie`. Return probes are plain uprobes on RET instructions: never uretprobes.
 Result<std::vector<Link>> attach_entry_and_returns(const goelf::GoBinary& bin,
                                                    std::string_view function, bpf_program* entry,

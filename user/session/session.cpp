@@ -76,7 +76,6 @@ Result<SessionEnd> run_session(probe::Target& t, std::optional<double> duration_
     out.gomaxprocs = taken->gomaxprocs;
     return true;
   };
-  // A Snapshotter for the target, or nullopt with the reason in gomaxprocs_why.
   // A launched command's binary is parsed before it starts (see Snapshotter::open).
   std::optional<std::pair<goelf::GoBinary, goelf::RuntimeLayout>> parsed;
   if (t.launched()) {
@@ -85,6 +84,7 @@ Result<SessionEnd> run_session(probe::Target& t, std::optional<double> duration_
       parsed.emplace(std::move(*bin), std::move(layout));
     }
   }
+  // A Snapshotter for the target, or nullopt with the reason in gomaxprocs_why.
   auto open_snapshotter = [&]() -> std::optional<snapshot::Snapshotter> {
     auto snap = parsed ? snapshot::Snapshotter::open(t.pid(), parsed->first, parsed->second)
                        : snapshot::Snapshotter::open(t.pid());
